@@ -54,6 +54,8 @@ type Error struct {
 	Args  []any             // arguments for the message, if it has verbs
 	Field map[string]string // input field → i18n key
 	Err   error             // cause: logged, never shown
+
+	RetryAfter int // seconds, for TooManyRequests and Unavailable
 }
 
 // Error returns the key and, if present, the cause.

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"hopnhat/internal/platform/audit"
+	"hopnhat/internal/platform/auth"
+	"hopnhat/internal/platform/db"
+	"hopnhat/internal/platform/jobs"
+	"hopnhat/internal/platform/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// modules lists every module's migrations, in the order they apply.
+func modules() []db.Module {
+	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations}
+}
+
+// app is hopnhat assembled: the database, the services and the HTTP handler.
+type app struct {
+	cfg      *config
+	log      *slog.Logger
+	db       *db.DB
+	auth     *auth.Service
+	ui       *web.UI
+	router   *web.Router
+	registry *prometheus.Registry
+	handler  http.Handler
+}
+
+// openDB opens the configured database and applies pending migrations.
+func openDB(ctx context.Context, cfg *config) (*db.DB, error) {
+	d, err := db.Open(ctx, db.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx, modules()); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func newAuth(d *db.DB, log *slog.Logger, cfg *config) (*auth.Service, error) {
+	return auth.NewService(d, log, auth.Config{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax})
+}
+
+// newApp builds the services and the router on an open database. It refuses a
+// router with any route lacking an access rule.
+func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, db: d, registry: prometheus.NewRegistry()}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(d.Writer(), "writer"))
+	if d.Reader() != d.Writer() {
+		a.registry.MustRegister(collectors.NewDBStatsCollector(d.Reader(), "reader"))
+	}
+	var err error
+	if a.auth, err = newAuth(d, log, cfg); err != nil {
+		return nil, err
+	}
+	if a.ui, err = web.NewUI(log); err != nil {
+		return nil, err
+	}
+	a.router = web.NewRouter(a.ui)
+	if err := a.ui.RegisterShell(a.router, web.ShellConfig{Ready: a.ready, Registry: a.registry, Version: version}); err != nil {
+		return nil, err
+	}
+	authH, err := auth.NewHandlers(a.auth, a.ui, cfg.SecureCookies || cfg.TLSCert != "")
+	if err != nil {
+		return nil, err
+	}
+	authH.Register(a.router)
+	auditH, err := audit.NewHandlers(d, a.ui)
+	if err != nil {
+		return nil, err
+	}
+	auditH.Register(a.router)
+
+	if err := a.router.Validate(); err != nil {
+		return nil, err
+	}
+	if missing := a.ui.Catalog.Missing(); len(missing) > 0 {
+		return nil, fmt.Errorf("catalogue keys missing a translation: %v", missing)
+	}
+	a.handler = web.Chain(a.router,
+		web.Observe(log, web.NewMetrics(a.registry), a.ui),
+		web.SecurityHeaders(cfg.TLSCert != ""),
+		web.CrossOrigin(a.ui),
+		web.LimitBody(cfg.BodyLimit),
+		auth.Middleware(a.auth),
+	)
+	return a, nil
+}
+
+// ready reports whether the database answers and every migration is applied.
+func (a *app) ready(ctx context.Context) error {
+	if err := a.db.Ping(ctx); err != nil {
+		return err
+	}
+	pending, err := a.db.Pending(ctx, modules())
+	if err != nil {
+		return err
+	}
+	if pending {
+		return fmt.Errorf("migrations pending")
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/user"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"hopnhat/internal/platform/auth"
+	"hopnhat/internal/platform/reqctx"
+	"hopnhat/internal/platform/web"
+)
+
+func serveCmd(cfg *config) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "chạy máy chủ web — run the web server",
+		Long: `Chạy máy chủ web, áp dụng các bản cập nhật cơ sở dữ liệu còn thiếu, tạo tài khoản quản trị đầu tiên
+nếu chưa có (mật khẩu in ra một lần) và chạy các tác vụ nền.
+
+Runs the web server, applies pending migrations, creates the first administrator if there
+is none (its password is printed once) and runs background jobs. SIGTERM or Ctrl-C stops
+it gracefully: in-flight requests finish first.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	addServeFlags(cmd.Flags(), cfg)
+	return cmd
+}
+
+func runServe(ctx context.Context, cfg *config, out, errw io.Writer) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log, err := newLogger(errw, cfg)
+	if err != nil {
+		return err
+	}
+	d, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	a, err := newApp(d, cfg, log)
+	if err != nil {
+		return err
+	}
+	sctx := reqctx.WithActor(ctx, "system:serve")
+	if cfg.Demo {
+		if err := loadDemo(sctx, a, out); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	if err := ensureAdmin(sctx, a, out); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	runner, err := newJobRunner(a)
+	if err != nil {
+		return err
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := runner.Run(ctx); err != nil {
+			log.Error("job runner stopped", "err", err)
+		}
+	}()
+	srv := web.NewServer(cfg.Addr, a.handler, log)
+	err = web.Serve(ctx, srv, web.ServerConfig{Addr: cfg.Addr, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, ShutdownTimeout: cfg.ShutdownTimeout}, log,
+		func(addr net.Addr) {
+			scheme := "http"
+			if cfg.TLSCert != "" {
+				scheme = "https"
+			}
+			log.Info("listening", "addr", addr.String(), "database", d.Dialect().String())
+			fmt.Fprintf(out, "hopnhat đang chạy / is running: %s://%s\n", scheme, addr)
+		})
+	wg.Wait()
+	return err
+}
+
+// ensureAdmin creates the first administrator when there is no account at all
+// and prints its password once; it must be changed at first sign-in.
+func ensureAdmin(ctx context.Context, a *app, out io.Writer) error {
+	n, err := a.auth.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pw := generatePassword()
+	if _, err := a.auth.CreateUser(ctx, auth.NewUser{Username: "admin", FullName: "Quản trị hệ thống", Role: reqctx.RoleAdmin,
+		Scope: reqctx.Scope{Kind: reqctx.ScopeProvince}, Password: pw, MustChangePassword: true}); err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	fmt.Fprintf(out, `Tài khoản quản trị đầu tiên / first administrator account (chỉ in một lần / printed once):
+  tên đăng nhập / username: admin
+  mật khẩu / password: %s
+`, pw)
+	return nil
+}
+
+// cliActor names the operator of a CLI command in the audit trail.
+func cliActor(ctx context.Context) context.Context {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if h, err := os.Hostname(); err == nil {
+		name += "@" + h
+	}
+	return reqctx.WithActor(ctx, "cli:"+name)
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"time"
+
+	"hopnhat/internal/platform/audit"
+	"hopnhat/internal/platform/jobs"
+)
+
+// The platform's own maintenance jobs.
+const (
+	jobPurgeSessions = "platform.purge_sessions"
+	jobVerifyAudit   = "platform.verify_audit"
+)
+
+// maintenanceEvery is how often serve schedules the maintenance jobs. Each is
+// enqueued with a unique key, so any number of replicas schedule one of each.
+const maintenanceEvery = time.Hour
+
+func newJobRunner(a *app) (*jobRunner, error) {
+	q := jobs.NewQueue(a.db, a.log)
+	r, err := jobs.NewRunner(q, jobs.RunnerConfig{}, map[string]jobs.Handler{
+		jobPurgeSessions: func(ctx context.Context, j *jobs.Job, p jobs.Progress) error {
+			n, err := a.auth.PurgeSessions(ctx)
+			if err != nil {
+				return err
+			}
+			return p.Report(ctx, n, n, fmt.Sprintf("%d expired sessions removed", n))
+		},
+		jobVerifyAudit: func(ctx context.Context, j *jobs.Job, p jobs.Progress) error {
+			rep, err := audit.Verify(ctx, a.db)
+			if err != nil {
+				return err
+			}
+			if rep.Problem != nil {
+				a.log.ErrorContext(ctx, "audit chain broken", "seq", rep.Problem.Seq, "reason", rep.Problem.Reason)
+				return jobs.Permanent(fmt.Errorf("audit chain broken at entry %d (%s)", rep.Problem.Seq, rep.Problem.Reason))
+			}
+			return p.Report(ctx, rep.Checked, rep.Checked, "audit chain intact")
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &jobRunner{a: a, q: q, r: r}, nil
+}
+
+type jobRunner struct {
+	a *app
+	q *jobs.Queue
+	r *jobs.Runner
+}
+
+// Run schedules maintenance and runs jobs until ctx is done.
+func (jr *jobRunner) Run(ctx context.Context) error {
+	go func() {
+		t := time.NewTicker(maintenanceEvery)
+		defer t.Stop()
+		for {
+			for _, kind := range []string{jobPurgeSessions, jobVerifyAudit} {
+				if _, err := jr.q.Enqueue(ctx, kind, nil, jobs.EnqueueOptions{UniqueKey: kind, MaxAttempts: 3}); err != nil && ctx.Err() == nil {
+					jr.a.log.Warn("schedule maintenance job", "kind", kind, "err", err)
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return jr.r.Run(ctx)
+}
+
+const passwordAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// generatePassword returns 16 characters from an alphabet without look-alikes
+// (about 93 bits).
+func generatePassword() string {
+	b := make([]byte, 16)
+	for i := range b {
+		// crypto/rand's reader does not fail on supported platforms.
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(passwordAlphabet))))
+		b[i] = passwordAlphabet[n.Int64()]
+	}
+	return string(b)
+}

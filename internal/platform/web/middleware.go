@@ -1,0 +1,250 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hopnhat/internal/platform/apperr"
+	"hopnhat/internal/platform/reqctx"
+)
+
+// Middleware wraps a handler.
+type Middleware func(http.Handler) http.Handler
+
+// Chain applies mws so the first is the outermost.
+func Chain(h http.Handler, mws ...Middleware) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// reqInfo is filled in as a request travels inward, for the outer middleware
+// to log and count: the router records the matched pattern.
+type reqInfo struct{ pattern string }
+
+type infoKey struct{}
+
+func infoOf(ctx context.Context) *reqInfo {
+	i, _ := ctx.Value(infoKey{}).(*reqInfo)
+	return i
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom keeps io.Copy's fast path (sendfile, splice) for proxied bodies.
+func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := io.Copy(w.ResponseWriter, r)
+	w.bytes += n
+	return n, err
+}
+
+// Flush lets streaming handlers flush through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func newRequestID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// Metrics are the HTTP server's Prometheus series.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inflight prometheus.Gauge
+}
+
+// NewMetrics registers the HTTP series on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hopnhat_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hopnhat_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hopnhat_http_requests_in_flight", Help: "HTTP requests being served.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.inflight)
+	return m
+}
+
+// Observe is the outermost middleware: it gives the request an id, recovers a
+// panic as a logged 500 carrying that id, then logs and counts the request.
+func Observe(log *slog.Logger, m *Metrics, ui *UI) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			id := r.Header.Get("X-Request-Id")
+			if !validRequestID(id) {
+				id = newRequestID()
+			}
+			info := &reqInfo{}
+			ctx := context.WithValue(r.Context(), infoKey{}, info)
+			ctx = reqctx.WithRequestID(ctx, id)
+			ctx = reqctx.WithClient(ctx, clientIP(r))
+			r = r.WithContext(ctx)
+			w.Header().Set("X-Request-Id", id)
+			sw := &statusWriter{ResponseWriter: w}
+			m.inflight.Inc()
+			defer func() {
+				m.inflight.Dec()
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					log.ErrorContext(ctx, "panic", "request_id", id, "method", r.Method, "path", r.URL.Path,
+						"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					if sw.status == 0 {
+						ui.Fail(sw, r, fmt.Errorf("panic: %v", p))
+					}
+				}
+				route := info.pattern
+				if route == "" {
+					route = "unmatched"
+				}
+				status := sw.status
+				if status == 0 {
+					status = http.StatusOK
+				}
+				d := time.Since(start)
+				m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+				m.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
+				lvl := slog.LevelInfo
+				if route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" || route == "GET /static/" {
+					lvl = slog.LevelDebug
+				}
+				log.Log(ctx, lvl, "http request", "request_id", id, "method", r.Method, "route", route,
+					"path", r.URL.Path, "status", status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000,
+					"client", reqctx.Client(ctx))
+			}()
+			next.ServeHTTP(sw, r)
+		})
+	}
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// ContentSecurityPolicy allows nothing inline and nothing from elsewhere.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+// SecurityHeaders sets the headers every response carries; hsts adds
+// Strict-Transport-Security when the server speaks TLS.
+func SecurityHeaders(hsts bool) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Content-Security-Policy", ContentSecurityPolicy)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+			if hsts {
+				h.Set("Strict-Transport-Security", "max-age=31536000")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// CrossOrigin refuses state-changing requests a browser sends from another site
+// (CSRF), using the Sec-Fetch-Site and Origin headers browsers always send.
+// Clients that are not browsers send neither and pass; they authenticate with
+// API keys, which a foreign page cannot attach.
+func CrossOrigin(ui *UI) Middleware {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ui.Fail(w, r, apperr.New(apperr.Forbidden, "error.cross_origin"))
+	}))
+	return cop.Handler
+}
+
+type rawBodyKey struct{}
+
+// LimitBody caps request bodies at limit bytes (413 beyond it). A route that
+// takes uploads reads a larger body with Body.
+func LimitBody(limit int64) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			raw := r.Body
+			r = r.WithContext(context.WithValue(r.Context(), rawBodyKey{}, raw))
+			r.Body = http.MaxBytesReader(w, raw, limit)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Body returns r's body limited to limit bytes instead of the default, for
+// upload routes.
+func Body(w http.ResponseWriter, r *http.Request, limit int64) io.ReadCloser {
+	raw, ok := r.Context().Value(rawBodyKey{}).(io.ReadCloser)
+	if !ok {
+		return r.Body
+	}
+	return http.MaxBytesReader(w, raw, limit)
+}
