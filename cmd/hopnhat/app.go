@@ -50,7 +50,7 @@ func openDB(ctx context.Context, cfg *config) (*db.DB, error) {
 }
 
 func newAuth(d *db.DB, log *slog.Logger, cfg *config) (*auth.Service, error) {
-	return auth.NewService(d, log, auth.Config{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax})
+	return auth.NewService(d, log, auth.Config{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax, Argon2: cfg.argon2})
 }
 
 // newApp builds the services and the router on an open database. It refuses a

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"hopnhat/internal/platform/auth"
 )
 
 // config is everything hopnhat reads from flags and the environment.
@@ -26,6 +28,8 @@ type config struct {
 	BodyLimit       int64
 	ShutdownTimeout time.Duration
 	Demo            bool
+
+	argon2 auth.Argon2Params // tests lower the cost; zero means auth.DefaultArgon2
 }
 
 // The environment variables, their defaults and meaning; README's table is

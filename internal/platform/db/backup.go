@@ -1,6 +1,7 @@
 package db
 
 import (
+	"database/sql"
 	"context"
 	"fmt"
 	"os"
@@ -21,13 +22,16 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	// The reader pool is query_only, and VACUUM INTO is a read of this database.
-	conn, err := db.r.Conn(ctx)
+	// VACUUM INTO reads one snapshot of this database (WAL lets writers go on)
+	// but SQLite counts it as a write, which the query_only readers refuse; and
+	// running it on the writer would hold up every write. So: a side connection.
+	side, err := sql.Open("sqlite", db.dsn)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "VACUUM INTO '"+strings.ReplaceAll(path, "'", "''")+"'"); err != nil {
+	defer side.Close()
+	side.SetMaxOpenConns(1)
+	if _, err := side.ExecContext(ctx, "VACUUM INTO '"+strings.ReplaceAll(path, "'", "''")+"'"); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return nil

@@ -53,6 +53,7 @@ type DB struct {
 	w       *sql.DB
 	r       *sql.DB
 	path    string // SQLite file; empty for PostgreSQL
+	dsn     string // SQLite DSN without per-pool settings, for side connections
 	now     func() time.Time
 }
 
@@ -141,7 +142,7 @@ func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*DB, er
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{dialect: SQLite, w: w, r: r, path: path, now: now}, nil
+	return &DB{dialect: SQLite, w: w, r: r, path: path, dsn: base, now: now}, nil
 }
 
 // Close closes both pools.
