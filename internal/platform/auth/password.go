@@ -61,6 +61,12 @@ func VerifyPassword(encoded, pw string, want Argon2Params) (ok, rehash bool, err
 	if err != nil {
 		return false, false, fmt.Errorf("argon2 key: %w", err)
 	}
+	// A stored hash is data: bound what it may ask of us (argon2 panics on an
+	// empty key, and a huge m or t would stall every sign-in).
+	if len(key) < 16 || len(key) > 64 || len(salt) < 8 || p.Threads < 1 || p.Time < 1 || p.Time > 16 ||
+		p.Memory < 8*uint32(p.Threads) || p.Memory > 1<<20 {
+		return false, false, fmt.Errorf("argon2 parameters out of range")
+	}
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	ok = subtle.ConstantTimeCompare(got, key) == 1
 	rehash = p.Memory < want.Memory || p.Time < want.Time

@@ -1,8 +1,8 @@
 package db
 
 import (
-	"database/sql"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"

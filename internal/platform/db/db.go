@@ -54,6 +54,7 @@ type DB struct {
 	r       *sql.DB
 	path    string // SQLite file; empty for PostgreSQL
 	dsn     string // SQLite DSN without per-pool settings, for side connections
+	schema  string // PostgreSQL schema in use
 	now     func() time.Time
 }
 
@@ -105,7 +106,12 @@ func openPostgres(ctx context.Context, u string, now func() time.Time) (*DB, err
 		p.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{dialect: Postgres, w: p, r: p, now: now}, nil
+	var schema string
+	if err := p.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("postgres schema: %w", err)
+	}
+	return &DB{dialect: Postgres, w: p, r: p, schema: schema, now: now}, nil
 }
 
 // sqlitePragmas apply to every connection: WAL so readers never block the writer,

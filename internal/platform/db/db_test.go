@@ -245,3 +245,41 @@ func TestOpenRejectsUnknownScheme(t *testing.T) {
 		t.Fatal("want an error for mysql://")
 	}
 }
+
+// Replicas starting together on one PostgreSQL: each migrates; the advisory
+// lock lets one apply and the others find nothing pending.
+func TestConcurrentMigrateOnPostgres(t *testing.T) {
+	url := dbtest.PostgresSchemaURL(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := db.Open(ctx, db.Config{URL: url})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer d.Close()
+			errs <- d.Migrate(ctx, []db.Module{things})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent migrate: %v", err)
+		}
+	}
+	d, err := db.Open(ctx, db.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	pending, err := d.Pending(ctx, []db.Module{things})
+	if err != nil || pending {
+		t.Fatalf("pending=%v err=%v after migrating", pending, err)
+	}
+}

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 
@@ -39,7 +40,11 @@ func (db *DB) provider(m Module, log *slog.Logger) (*goose.Provider, error) {
 	if db.dialect == Postgres {
 		// Several replicas starting at once on one PostgreSQL: one migrates, the
 		// others wait for the advisory lock.
-		locker, err := lock.NewPostgresSessionLocker()
+		// The lock is per schema and module: replicas of one deployment queue,
+		// other schemas on the same server (tests, other provinces) do not.
+		h := fnv.New64a()
+		h.Write([]byte(db.schema + "\x00" + m.Name))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 600))
 		if err != nil {
 			return nil, err
 		}
