@@ -83,37 +83,57 @@ const moveHead = `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`
 // Append adds an entry in tx. The UPDATE of the head row takes its lock first, so
 // concurrent appenders queue on it and each extends the newest entry.
 func Append(ctx context.Context, tx *db.Tx, r Record) (Entry, error) {
-	var prevSeq int64
+	es, err := AppendAll(ctx, tx, []Record{r})
+	if err != nil {
+		return Entry{}, err
+	}
+	return es[0], nil
+}
+
+// AppendAll adds entries in tx, in order, taking the head lock once: the way
+// to audit many events (a batch of gateway calls) at one commit's cost.
+func AppendAll(ctx context.Context, tx *db.Tx, rs []Record) ([]Entry, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	var seq int64
 	var prev string
-	if err := tx.QueryRowContext(ctx, lockHead).Scan(&prevSeq, &prev); err != nil {
-		return Entry{}, fmt.Errorf("audit: lock head: %w", err)
+	if err := tx.QueryRowContext(ctx, lockHead).Scan(&seq, &prev); err != nil {
+		return nil, fmt.Errorf("audit: lock head: %w", err)
 	}
-	actor := r.Actor
-	if actor == "" {
-		actor = reqctx.Actor(ctx)
-	}
-	details := "{}"
-	if len(r.Details) > 0 {
-		b, err := json.Marshal(r.Details)
-		if err != nil {
-			return Entry{}, fmt.Errorf("audit: encode details: %w", err)
+	out := make([]Entry, 0, len(rs))
+	at := tx.Now.Truncate(time.Microsecond)
+	reqID := reqctx.RequestID(ctx)
+	for _, r := range rs {
+		actor := r.Actor
+		if actor == "" {
+			actor = reqctx.Actor(ctx)
 		}
-		details = string(b)
+		details := "{}"
+		if len(r.Details) > 0 {
+			b, err := json.Marshal(r.Details)
+			if err != nil {
+				return nil, fmt.Errorf("audit: encode details: %w", err)
+			}
+			details = string(b)
+		}
+		seq++
+		e := Entry{
+			Seq: seq, At: at, Actor: actor, Action: r.Action, ObjectType: r.ObjectType, ObjectID: r.ObjectID,
+			Details: r.Details, RequestID: reqID, PrevHash: prev, details: details,
+		}
+		e.Hash = hashOf(e.Seq, db.Micros(at), e.Actor, e.Action, e.ObjectType, e.ObjectID, details, e.RequestID, prev)
+		if _, err := tx.ExecContext(ctx, insertEntry, e.Seq, db.Micros(at), e.Actor, e.Action, e.ObjectType, e.ObjectID,
+			details, e.RequestID, prev, e.Hash); err != nil {
+			return nil, fmt.Errorf("audit: append: %w", err)
+		}
+		prev = e.Hash
+		out = append(out, e)
 	}
-	e := Entry{
-		Seq: prevSeq + 1, At: tx.Now.Truncate(time.Microsecond), Actor: actor, Action: r.Action,
-		ObjectType: r.ObjectType, ObjectID: r.ObjectID, Details: r.Details,
-		RequestID: reqctx.RequestID(ctx), PrevHash: prev, details: details,
+	if _, err := tx.ExecContext(ctx, moveHead, seq, prev); err != nil {
+		return nil, fmt.Errorf("audit: move head: %w", err)
 	}
-	at := db.Micros(e.At)
-	e.Hash = hashOf(e.Seq, at, e.Actor, e.Action, e.ObjectType, e.ObjectID, details, e.RequestID, prev)
-	if _, err := tx.ExecContext(ctx, insertEntry, e.Seq, at, e.Actor, e.Action, e.ObjectType, e.ObjectID, details, e.RequestID, prev, e.Hash); err != nil {
-		return Entry{}, fmt.Errorf("audit: append: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, moveHead, e.Seq, e.Hash); err != nil {
-		return Entry{}, fmt.Errorf("audit: move head: %w", err)
-	}
-	return e, nil
+	return out, nil
 }
 
 // Log appends one entry in a transaction of its own, for events that change

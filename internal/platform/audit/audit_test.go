@@ -211,3 +211,59 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkAppendBatch100(b *testing.B) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			var d *db.DB
+			if name == "sqlite" {
+				d = dbtest.SQLite(b, modules)
+			} else {
+				d = dbtest.Postgres(b, modules)
+			}
+			ctx := context.Background()
+			batch := make([]audit.Record, 100)
+			for i := range batch {
+				batch[i] = audit.Record{Action: "bench.call", ObjectType: "service", ObjectID: fmt.Sprint(i)}
+			}
+			b.SetParallelism(8 / max(1, runtimeProcs()))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					err := d.InTx(ctx, func(tx *db.Tx) error {
+						_, err := audit.AppendAll(ctx, tx, batch)
+						return err
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "appends/s")
+		})
+	}
+}
+
+func TestAppendAllChainsInOrder(t *testing.T) {
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		appendN(t, d, 2)
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			es, err := audit.AppendAll(ctx, tx, []audit.Record{{Action: "a.1"}, {Action: "a.2"}, {Action: "a.3"}})
+			if err == nil && (es[0].Seq != 3 || es[2].Seq != 5 || es[1].PrevHash != es[0].Hash) {
+				t.Errorf("batch entries not chained: %+v", es)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		appendN(t, d, 1)
+		rep, err := audit.Verify(ctx, d)
+		if err != nil || rep.Problem != nil || rep.Checked != 6 {
+			t.Fatalf("after a batch: checked %d problem %+v err %v", rep.Checked, rep.Problem, err)
+		}
+	})
+}
