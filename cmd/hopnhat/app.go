@@ -90,8 +90,12 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 	if missing := a.ui.Catalog.Missing(); len(missing) > 0 {
 		return nil, fmt.Errorf("catalogue keys missing a translation: %v", missing)
 	}
+	proxies, err := web.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	a.handler = web.Chain(a.router,
-		web.Observe(log, web.NewMetrics(a.registry), a.ui),
+		web.Observe(log, web.NewMetrics(a.registry), a.ui, proxies),
 		web.SecurityHeaders(cfg.TLSCert != ""),
 		web.CrossOrigin(a.ui),
 		web.LimitBody(cfg.BodyLimit),

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"hopnhat/internal/platform/auth"
+	"hopnhat/internal/platform/web"
 )
 
 // config is everything hopnhat reads from flags and the environment.
@@ -28,6 +29,7 @@ type config struct {
 	BodyLimit       int64
 	ShutdownTimeout time.Duration
 	Demo            bool
+	TrustedProxies  string
 
 	argon2 auth.Argon2Params // tests lower the cost; zero means auth.DefaultArgon2
 }
@@ -46,6 +48,7 @@ var envDoc = []struct{ Name, Default, Meaning string }{
 	{"HOPNHAT_SESSION_MAX", "12h", "a session ends this long after sign-in"},
 	{"HOPNHAT_BODY_LIMIT", "1048576", "largest request body in bytes (413 beyond)"},
 	{"HOPNHAT_SHUTDOWN_TIMEOUT", "30s", "time in-flight requests get to finish on SIGTERM"},
+	{"HOPNHAT_TRUSTED_PROXIES", "(empty)", "CIDRs of reverse proxies whose X-Forwarded-For is believed"},
 }
 
 func env(name, def string) string {
@@ -87,12 +90,16 @@ func addServeFlags(fs *pflag.FlagSet, c *config) {
 	limit, _ := strconv.ParseInt(env("HOPNHAT_BODY_LIMIT", "1048576"), 10, 64)
 	fs.Int64Var(&c.BodyLimit, "body-limit", limit, "kích thước tối đa của yêu cầu (byte) / largest request body in bytes (HOPNHAT_BODY_LIMIT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("HOPNHAT_SHUTDOWN_TIMEOUT", 30*time.Second), "thời gian chờ yêu cầu đang xử lý khi dừng / grace period on SIGTERM (HOPNHAT_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("HOPNHAT_TRUSTED_PROXIES", ""), "CIDR của proxy ngược được tin X-Forwarded-For / reverse-proxy CIDRs whose X-Forwarded-For is believed (HOPNHAT_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.Demo, "demo", false, "nạp dữ liệu mẫu vào cơ sở dữ liệu trống / load demo data into an empty database")
 }
 
 func (c *config) validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	if c.BodyLimit <= 0 {
 		return fmt.Errorf("--body-limit must be positive")

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -129,7 +131,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // Observe is the outermost middleware: it gives the request an id, recovers a
 // panic as a logged 500 carrying that id, then logs and counts the request.
-func Observe(log *slog.Logger, m *Metrics, ui *UI) Middleware {
+func Observe(log *slog.Logger, m *Metrics, ui *UI, proxies TrustedProxies) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -140,7 +142,7 @@ func Observe(log *slog.Logger, m *Metrics, ui *UI) Middleware {
 			info := &reqInfo{}
 			ctx := context.WithValue(r.Context(), infoKey{}, info)
 			ctx = reqctx.WithRequestID(ctx, id)
-			ctx = reqctx.WithClient(ctx, clientIP(r))
+			ctx = reqctx.WithClient(ctx, proxies.ClientIP(r))
 			r = r.WithContext(ctx)
 			w.Header().Set("X-Request-Id", id)
 			sw := &statusWriter{ResponseWriter: w}
@@ -181,10 +183,65 @@ func Observe(log *slog.Logger, m *Metrics, ui *UI) Middleware {
 	}
 }
 
-func clientIP(r *http.Request) string {
+// TrustedProxies are the addresses of reverse proxies in front of hopnhat whose
+// X-Forwarded-For is believed. With none, the peer address is the client.
+type TrustedProxies []netip.Prefix
+
+// ParseTrustedProxies reads a comma-separated list of CIDRs or addresses.
+func ParseTrustedProxies(s string) (TrustedProxies, error) {
+	var out TrustedProxies
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: %w", f, err)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", f, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func (tp TrustedProxies) trusts(a netip.Addr) bool {
+	for _, p := range tp {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientIP returns the address sign-in throttling and logs attribute r to:
+// the peer, or, when the peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not one (the ones further left a client can forge).
+func (tp TrustedProxies) ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || len(tp) == 0 || !tp.trusts(peer) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return host
+		}
+		if !tp.trusts(a) {
+			return a.Unmap().String()
+		}
 	}
 	return host
 }

@@ -113,7 +113,7 @@ func TestObserveSetsAndKeepsRequestID(t *testing.T) {
 	u := testUI(t)
 	reg := prometheus.NewRegistry()
 	var seen string
-	h := Observe(quiet(), NewMetrics(reg), u)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Observe(quiet(), NewMetrics(reg), u, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = w.Header().Get("X-Request-Id")
 	}))
 	cases := []struct {
@@ -159,5 +159,32 @@ func TestLimitBody(t *testing.T) {
 	h.ServeHTTP(rec, big)
 	if rec.Code != 413 || rec.Header().Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("big body: got %d %s, want 413 problem", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+func TestClientIPBehindTrustedProxies(t *testing.T) {
+	tp, err := ParseTrustedProxies("10.0.0.0/8, 192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseTrustedProxies("10.0.0.0/99"); err == nil {
+		t.Fatal("bad CIDR accepted")
+	}
+	cases := []struct {
+		name, peer, xff, want string
+	}{
+		{"no proxy configured for this peer: peer is the client", "203.0.113.5:1000", "198.51.100.1", "203.0.113.5"},
+		{"trusted proxy: the last untrusted hop", "10.1.2.3:1000", "198.51.100.1, 203.0.113.9, 10.9.9.9", "203.0.113.9"},
+		{"a forged leftmost entry is ignored", "192.0.2.1:1000", "1.1.1.1, 198.51.100.7", "198.51.100.7"},
+		{"garbage in the header falls back to the peer", "10.1.2.3:1000", "not-an-ip", "10.1.2.3"},
+		{"only proxies: the peer", "10.1.2.3:1000", "10.0.0.1", "10.1.2.3"},
+	}
+	for _, tc := range cases {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.peer
+		r.Header.Set("X-Forwarded-For", tc.xff)
+		if got := tp.ClientIP(r); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
+		}
 	}
 }
