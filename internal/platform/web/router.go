@@ -117,7 +117,7 @@ func (rt *Router) Validate() error {
 // ServeHTTP dispatches to the registered routes; unknown paths get the 404 page
 // or problem.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h, pattern := rt.mux.Handler(r)
+	_, pattern := rt.mux.Handler(r)
 	if pattern == "" {
 		// ServeMux answers 404 and 405 itself in plain text; ours speak Vietnamese
 		// or problem+json instead.
@@ -128,7 +128,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.ui.Fail(w, r, errRouteNotFound)
 		return
 	}
-	h.ServeHTTP(w, r)
+	// ServeHTTP again rather than the handler Handler returned: only the mux's
+	// own dispatch fills in the path values ({id}).
+	rt.mux.ServeHTTP(w, r)
 }
 
 func (rt *Router) methodMismatch(r *http.Request) bool {
