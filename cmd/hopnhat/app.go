@@ -99,7 +99,7 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		web.SecurityHeaders(cfg.TLSCert != ""),
 		web.CrossOrigin(a.ui),
 		web.LimitBody(cfg.BodyLimit),
-		auth.Middleware(a.auth),
+		auth.Middleware(a.auth, a.ui),
 	)
 	return a, nil
 }

@@ -92,6 +92,7 @@ var routeAccess = map[string]access{
 	"POST /logout":                signedIn,
 	"GET /account":                signedIn,
 	"POST /account/password":      signedIn,
+	"GET /account/password":       signedIn,
 	"GET /users":                  adminOnly,
 	"GET /users/new":              adminOnly,
 	"POST /users":                 adminOnly,
@@ -408,4 +409,40 @@ func TestLoginFlowOverHTTP(t *testing.T) {
 			t.Fatalf("after repeated failures: got %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 		}
 	})
+}
+
+// An administrator whose password was issued by someone else may do nothing
+// but choose their own: not through a page, a form or the API.
+func TestMustChangePasswordBlocksEverythingElse(t *testing.T) {
+	d := dbtest.SQLite(t, modules())
+	a := testApp(t, d)
+	if _, err := a.auth.CreateUser(context.Background(), auth.NewUser{Username: "moi", FullName: "Quản trị mới", Role: reqctx.RoleAdmin,
+		Scope: reqctx.Scope{Kind: reqctx.ScopeProvince}, Password: testPassword, MustChangePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	tok := login(t, a, "moi")
+	cases := []struct {
+		method, path, body string
+		want               int
+	}{
+		{"GET", "/users", "", 302},
+		{"GET", "/api/v1/users", "", 403},
+		{"POST", "/apikeys", "name=x&role=admin", 403},
+		{"POST", "/users", "username=ke.gian&full_name=x&role=admin&scope_kind=province&password=0123456789", 403},
+		{"GET", "/account", "", 200},
+		{"GET", "/static/app.css", "", 200},
+	}
+	for _, tc := range cases {
+		req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: tok})
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s %s before the new password: got %d, want %d", tc.method, tc.path, rec.Code, tc.want)
+		}
+	}
+	if _, err := a.auth.UserByName(context.Background(), "ke.gian"); err == nil {
+		t.Fatal("a user was created before the password change")
+	}
 }

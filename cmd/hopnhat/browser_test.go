@@ -260,7 +260,7 @@ func browserFirstStart(t *testing.T, p *tab, s *browsertest.Server) {
 	if got := p.eval(`location.search`); got != "?must=1" {
 		t.Errorf("first sign-in: got %q, want /account?must=1", got)
 	}
-	p.wantText(".flash.err", "Hãy chọn mật khẩu mới")
+	p.wantText(".flash.err", "Bạn cần đổi mật khẩu được cấp")
 	// Every other page sends the administrator back until the password changes.
 	p.open("/users")
 	p.wantPath("/account")
@@ -272,7 +272,8 @@ func browserFirstStart(t *testing.T, p *tab, s *browsertest.Server) {
 	if got := p.submitSel(`form[action="/account/password"] button[type="submit"]`); got != http.StatusBadRequest {
 		t.Errorf("mismatched confirmation: got status %d, want 400", got)
 	}
-	p.wantText("#form-error", "Hai lần nhập mật khẩu mới không khớp nhau.")
+	p.wantText("#form-error", "kiểm tra các trường được đánh dấu")
+	p.wantText("#err-confirm_password", "Hai lần nhập mật khẩu mới không khớp nhau.")
 
 	p.fill("current_password", s.Password)
 	p.fill("new_password", next)

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 	"time"
 
@@ -46,6 +47,35 @@ type Entry struct {
 	Hash       string
 
 	details string // the canonical JSON as stored
+}
+
+// Pair is one detail of an entry, its value as text.
+type Pair struct{ Key, Value string }
+
+// DetailPairs returns the details as key–value text, keys sorted; nested
+// values are shown as compact JSON.
+func (e Entry) DetailPairs() []Pair {
+	keys := make([]string, 0, len(e.Details))
+	for k := range e.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]Pair, 0, len(keys))
+	for _, k := range keys {
+		v := e.Details[k]
+		var text string
+		switch x := v.(type) {
+		case string:
+			text = x
+		case nil:
+			text = "—"
+		default:
+			b, _ := json.Marshal(x)
+			text = string(b)
+		}
+		out = append(out, Pair{k, text})
+	}
+	return out
 }
 
 // DetailsJSON returns the details as stored.

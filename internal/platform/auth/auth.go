@@ -98,6 +98,15 @@ func (k APIKey) Active(now time.Time) bool {
 	return k.RevokedAt.IsZero() && (k.ExpiresAt.IsZero() || now.Before(k.ExpiresAt))
 }
 
+// ValidThrough is the last instant the key works (ExpiresAt is the first it
+// does not), so a key "valid through 31/12" shows 31/12; zero when it never expires.
+func (k APIKey) ValidThrough() time.Time {
+	if k.ExpiresAt.IsZero() {
+		return time.Time{}
+	}
+	return k.ExpiresAt.Add(-time.Microsecond)
+}
+
 // NewAPIKey is the input to CreateAPIKey.
 type NewAPIKey struct {
 	Name      string

@@ -24,7 +24,7 @@ var pageFS embed.FS
 // session cookie. A request with neither, or with one that is not valid, goes
 // on anonymous and the route's rule decides. A user whose password an admin
 // reset is sent to the account page until they choose a new one.
-func Middleware(s *Service) web.Middleware {
+func Middleware(s *Service, ui *web.UI) web.Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
@@ -38,15 +38,28 @@ func Middleware(s *Service) web.Middleware {
 			}
 			if p != nil {
 				r = r.WithContext(reqctx.WithPrincipal(ctx, p))
-				if p.MustChangePassword && r.Method == http.MethodGet && !web.IsAPI(r) &&
-					r.URL.Path != "/account" && !strings.HasPrefix(r.URL.Path, "/static/") {
-					http.Redirect(w, r, "/account?must=1", http.StatusFound)
+				if p.MustChangePassword && !allowedBeforeNewPassword(r) {
+					if r.Method == http.MethodGet && !web.IsAPI(r) {
+						http.Redirect(w, r, "/account?must=1", http.StatusFound)
+						return
+					}
+					ui.Fail(w, r, apperr.New(apperr.Forbidden, "account.must_change"))
 					return
 				}
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// allowedBeforeNewPassword lists what a user whose password was issued by
+// someone else may do before choosing their own: nothing but that.
+func allowedBeforeNewPassword(r *http.Request) bool {
+	switch r.Method + " " + r.URL.Path {
+	case "GET /account", "POST /account/password", "GET /account/password", "POST /logout", "GET /lang":
+		return true
+	}
+	return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/static/")
 }
 
 // Handlers serves sign-in, the account page, user and API key management, as
@@ -76,6 +89,11 @@ func (h *Handlers) Register(rt *web.Router) {
 	rt.Handle("POST /logout", web.SignedIn, h.logout)
 	rt.Handle("GET /account", web.SignedIn, h.accountPage)
 	rt.Handle("POST /account/password", web.SignedIn, h.changePassword)
+	rt.Handle("GET /account/password", web.SignedIn, func(w http.ResponseWriter, r *http.Request) error {
+		// A reload of the page a refused change rendered.
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return nil
+	})
 	rt.Handle("GET /users", admins, h.usersPage)
 	rt.Handle("GET /users/new", admins, h.newUserPage)
 	rt.Handle("POST /users", admins, h.createUser)

@@ -33,6 +33,10 @@ func (f *formState) fromErr(err error) error {
 		f.Errors[k] = v
 	}
 	f.Error = ae.Key
+	if len(ae.Field) > 0 {
+		// The fields carry the specifics; the banner only says where to look.
+		f.Error = "error.invalid_input"
+	}
 	return nil
 }
 
@@ -66,7 +70,7 @@ func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) error 
 	next := r.PostFormValue("new_password")
 	if next != r.PostFormValue("confirm_password") {
 		f.Errors["confirm_password"] = "user.password_mismatch"
-		f.Error = "user.password_mismatch"
+		f.Error = "error.invalid_input"
 	} else if err := h.svc.ChangePassword(r.Context(), p.ID, r.PostFormValue("current_password"), next, p.SessionID); err != nil {
 		if err := f.fromErr(err); err != nil {
 			return err
@@ -138,6 +142,7 @@ func (h *Handlers) newUserPage(w http.ResponseWriter, r *http.Request) error {
 	f := newForm()
 	f.Values["role"] = string(reqctx.RoleOfficer)
 	f.Values["scope_kind"] = string(reqctx.ScopeProvince)
+	f.Values["must_change"] = "1"
 	return h.pages.Render(w, r, "user_form", userFormView{IsNew: true, Roles: reqctx.Roles, Scopes: scopeKinds, Form: f})
 }
 
@@ -282,7 +287,7 @@ func (h *Handlers) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		t, err := web.ParseDate(e)
 		if err != nil {
 			f.Errors["expires"] = "error.date_invalid"
-			f.Error = "error.date_invalid"
+			f.Error = "error.invalid_input"
 			return h.renderKeys(w, r, http.StatusBadRequest, "", f)
 		}
 		in.ExpiresAt = t.AddDate(0, 0, 1) // valid through the whole day given

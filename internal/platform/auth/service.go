@@ -66,7 +66,10 @@ func validateUser(u *NewUser) error {
 	u.Username = strings.ToLower(strings.TrimSpace(u.Username))
 	u.FullName = strings.TrimSpace(u.FullName)
 	u.Email = strings.TrimSpace(u.Email)
-	if !usernameRE.MatchString(u.Username) {
+	switch {
+	case u.Username == "":
+		f["username"] = "user.username_required"
+	case !usernameRE.MatchString(u.Username):
 		f["username"] = "user.username_invalid"
 	}
 	if u.FullName == "" || utf8.RuneCountInString(u.FullName) > 200 {

@@ -108,6 +108,9 @@ func (l *Localizer) T(key string, args ...any) string {
 	return s
 }
 
+// Has reports whether key has a text, for templates that fall back to a code.
+func (l *Localizer) Has(key string) bool { return l.c.Has(key) }
+
 // Date formats t as dd/mm/yyyy in Vietnam's time; the zero time is "".
 func (l *Localizer) Date(t time.Time) string {
 	if t.IsZero() {

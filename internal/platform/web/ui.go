@@ -111,6 +111,7 @@ type View struct {
 	User      *reqctx.Principal
 	Nav       []NavLink
 	Path      string
+	Here      string // where the language switch returns to: this page, or home after a POST
 	RequestID string
 	Flash     string // i18n key of a one-line confirmation
 	Data      any
@@ -132,6 +133,10 @@ func (u *UI) NewView(r *http.Request, data any) *View {
 	v := &View{
 		L: u.Catalog.For(LangOf(r)), User: p, Nav: nav, Path: r.URL.Path,
 		RequestID: reqctx.RequestID(r.Context()), Data: data, Status: http.StatusOK,
+	}
+	v.Here = "/"
+	if r.Method == http.MethodGet {
+		v.Here = r.URL.RequestURI()
 	}
 	if f := r.URL.Query().Get("ok"); f != "" && strings.HasPrefix(f, "flash.") && u.Catalog.Has(f) {
 		v.Flash = f
