@@ -311,7 +311,7 @@ func TestAPIKeys(t *testing.T) {
 	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
 		s, clock := setup(t, d)
 		ctx := context.Background()
-		secret, k, err := s.CreateAPIKey(ctx, auth.NewAPIKey{Name: "LGSP Hải Dương", Role: reqctx.RoleViewer, ExpiresAt: clock.T.Add(48 * time.Hour)})
+		secret, k, err := s.CreateAPIKey(ctx, auth.NewAPIKey{Name: "LGSP Hải Dương", Role: reqctx.RoleViewer, ExpiresAt: clock.Now().Add(48 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}

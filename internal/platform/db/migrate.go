@@ -56,8 +56,17 @@ func (db *DB) provider(m Module, log *slog.Logger) (*goose.Provider, error) {
 	return goose.NewProvider("", db.w, m.FS, opts...)
 }
 
-// Migrate applies every pending migration of every module, in order.
+// Migrate applies every pending migration of every module, in order. On
+// PostgreSQL replicas queue on an advisory lock; on SQLite, processes sharing
+// the file queue on a lock file beside it.
 func (db *DB) Migrate(ctx context.Context, modules []Module) error {
+	if db.dialect == SQLite {
+		unlock, err := lockFile(db.path + ".migrate-lock")
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	for _, m := range modules {
 		p, err := db.provider(m, nil)
 		if err != nil {

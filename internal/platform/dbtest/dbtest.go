@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,14 +54,33 @@ func Each(t *testing.T, modules []db.Module, fn func(t *testing.T, d *db.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t, modules)) })
 }
 
-// Clock is a settable clock for tests.
-type Clock struct{ T time.Time }
+// Clock is a settable clock for tests, safe to read from other goroutines
+// while the test moves it.
+type Clock struct {
+	mu sync.Mutex
+	T  time.Time // the start; read it only before sharing the clock
+	t  time.Time
+}
 
 // Now returns the clock's time.
-func (c *Clock) Now() time.Time { return c.T }
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		c.t = c.T
+	}
+	return c.t
+}
 
 // Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) { c.T = c.T.Add(d) }
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		c.t = c.T
+	}
+	c.t = c.t.Add(d)
+}
 
 // SQLite opens a fresh, migrated SQLite database in t.TempDir().
 func SQLite(t testing.TB, modules []db.Module) *db.DB {
