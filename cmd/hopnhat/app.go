@@ -30,6 +30,7 @@ type app struct {
 	log      *slog.Logger
 	db       *db.DB
 	auth     *auth.Service
+	jobs     *jobs.Queue
 	ui       *web.UI
 	router   *web.Router
 	registry *prometheus.Registry
@@ -83,6 +84,12 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	auditH.Register(a.router)
+	a.jobs = jobs.NewQueue(d, log)
+	jobsH, err := jobs.NewHandlers(a.jobs, a.ui)
+	if err != nil {
+		return nil, err
+	}
+	jobsH.Register(a.router)
 
 	if err := a.router.Validate(); err != nil {
 		return nil, err

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hopnhat/internal/platform/jobs"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -428,4 +430,44 @@ func routesCmd(cfg *config) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+func jobsCmd(cfg *config) *cobra.Command {
+	cmd := &cobra.Command{Use: "jobs", Short: "tác vụ nền — background jobs"}
+	var state, kind string
+	list := &cobra.Command{
+		Use: "list", Short: "liệt kê tác vụ (mới nhất trước) — list jobs, newest first", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withDB(cmd, cfg, func(ctx context.Context, d *db.DB, _ *auth.Service) error {
+				js, err := jobs.NewQueue(d, slog.New(slog.DiscardHandler)).List(ctx, jobs.Filter{State: jobs.State(state), Kind: kind, Limit: 200})
+				if err != nil {
+					return explain(err)
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tKIND\tSTATE\tATTEMPTS\tPROGRESS\tCREATED\tLAST ERROR")
+				for _, j := range js {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d/%d\t%s\t%s\n", j.ID, j.Kind, j.State, j.Attempts, j.MaxAttempts,
+						j.Done, j.Total, j.CreatedAt.Format(time.RFC3339), j.LastError)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	list.Flags().StringVar(&state, "state", "", "pending, running, succeeded, failed, cancelled")
+	list.Flags().StringVar(&kind, "kind", "", "loại tác vụ / job kind")
+	cancel := &cobra.Command{
+		Use: "cancel ID", Short: "hủy tác vụ — cancel a job", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withDB(cmd, cfg, func(ctx context.Context, d *db.DB, _ *auth.Service) error {
+				j, err := jobs.NewQueue(d, slog.New(slog.DiscardHandler)).Cancel(ctx, args[0])
+				if err != nil {
+					return explain(err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", j.ID, j.State)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(list, cancel)
+	return cmd
 }

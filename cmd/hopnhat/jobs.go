@@ -22,7 +22,7 @@ const (
 const maintenanceEvery = time.Hour
 
 func newJobRunner(a *app) (*jobRunner, error) {
-	q := jobs.NewQueue(a.db, a.log)
+	q := a.jobs
 	r, err := jobs.NewRunner(q, jobs.RunnerConfig{}, map[string]jobs.Handler{
 		jobPurgeSessions: func(ctx context.Context, j *jobs.Job, p jobs.Progress) error {
 			n, err := a.auth.PurgeSessions(ctx)

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"bytes"
 	"context"
+	"hopnhat/internal/platform/audit"
 	"log/slog"
 	"sync"
 	"testing"
@@ -12,7 +13,7 @@ import (
 	"hopnhat/internal/platform/jobs"
 )
 
-var modules = []db.Module{jobs.Migrations}
+var modules = []db.Module{audit.Migrations, jobs.Migrations}
 
 // clock is a settable clock safe to read from runner goroutines.
 type clock struct {

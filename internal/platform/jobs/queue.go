@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hopnhat/internal/platform/apperr"
+	"hopnhat/internal/platform/audit"
 	"hopnhat/internal/platform/db"
 )
 
@@ -282,7 +283,9 @@ func (q *Queue) Cancel(ctx context.Context, id string) (j Job, err error) {
 		if j.State == Succeeded || j.State == Failed {
 			return apperr.New(apperr.Conflict, "jobs.already_finished")
 		}
-		return nil
+		_, err = audit.Append(ctx, tx, audit.Record{Action: "job.cancel", ObjectType: "job", ObjectID: j.ID,
+			Details: map[string]any{"kind": j.Kind, "state": string(j.State)}})
+		return err
 	})
 	if err != nil {
 		return Job{}, err
