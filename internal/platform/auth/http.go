@@ -30,8 +30,21 @@ func Middleware(s *Service, ui *web.UI) web.Middleware {
 			ctx := r.Context()
 			var p *reqctx.Principal
 			if h := r.Header.Get("Authorization"); h != "" {
-				if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
-					p, _ = s.APIKeyPrincipal(ctx, strings.TrimSpace(tok))
+				// A client that presents a key wants to know at once that it is
+				// wrong, whatever route it called.
+				tok, ok := strings.CutPrefix(h, "Bearer ")
+				var err error
+				if ok {
+					p, err = s.APIKeyPrincipal(ctx, strings.TrimSpace(tok))
+				}
+				if !ok || err != nil {
+					if err != nil && !apperr.Is(err, apperr.Unauthenticated) {
+						ui.Fail(w, r, err)
+						return
+					}
+					w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+					ui.Fail(w, r, apperr.New(apperr.Unauthenticated, "auth.bad_api_key"))
+					return
 				}
 			} else if c, err := r.Cookie(SessionCookie); err == nil {
 				p, _ = s.SessionPrincipal(ctx, c.Value)
