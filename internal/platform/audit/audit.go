@@ -226,7 +226,8 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Entry, error) {
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += fmt.Sprintf(" ORDER BY seq DESC LIMIT %d", limit)
+	args = append(args, limit)
+	query += fmt.Sprintf(" ORDER BY seq DESC LIMIT $%d", len(args))
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit entries: %w", err)

@@ -131,12 +131,12 @@ func (h *Handlers) Register(rt *web.Router) {
 		web.NavLink{Key: "nav.apikeys", Href: "/apikeys", Rule: admins},
 	)
 	h.ui.AddTile(web.Tile{Key: "tile.users", Href: "/users?status=active", Rule: admins, Value: func(ctx context.Context) (string, error) {
-		c, err := h.svc.CountsNow(ctx)
-		return strconv.Itoa(c.ActiveUsers), err
+		n, err := h.svc.CountActiveUsers(ctx)
+		return strconv.Itoa(n), err
 	}})
 	h.ui.AddTile(web.Tile{Key: "tile.sessions", Rule: admins, Value: func(ctx context.Context) (string, error) {
-		c, err := h.svc.CountsNow(ctx)
-		return strconv.Itoa(c.OpenSessions), err
+		n, err := h.svc.CountOpenSessions(ctx)
+		return strconv.Itoa(n), err
 	}})
 }
 

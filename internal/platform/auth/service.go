@@ -466,22 +466,18 @@ func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
 	return res.RowsAffected()
 }
 
-// Counts are the figures the home dashboard shows administrators.
-type Counts struct {
-	ActiveUsers  int
-	OpenSessions int
+// CountActiveUsers returns how many accounts are not disabled.
+func (s *Service) CountActiveUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE disabled = FALSE`).Scan(&n)
+	return n, err
 }
 
-// CountsNow returns the dashboard figures.
-func (s *Service) CountsNow(ctx context.Context) (Counts, error) {
-	var c Counts
+// CountOpenSessions returns how many sessions are still valid now.
+func (s *Service) CountOpenSessions(ctx context.Context) (int, error) {
+	var n int
 	now := s.db.Now()
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE disabled = FALSE`).Scan(&c.ActiveUsers); err != nil {
-		return c, err
-	}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND last_seen_at > $2`,
-		db.Micros(now), db.Micros(now.Add(-s.cfg.SessionIdle))).Scan(&c.OpenSessions); err != nil {
-		return c, err
-	}
-	return c, nil
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND last_seen_at > $2`,
+		db.Micros(now), db.Micros(now.Add(-s.cfg.SessionIdle))).Scan(&n)
+	return n, err
 }

@@ -93,7 +93,8 @@ func storeListUsers(ctx context.Context, q db.Querier, f UserFilter) ([]User, in
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT `+userColumns+` FROM users`+cond+` ORDER BY username LIMIT %d OFFSET %d`, limit, max(0, f.Offset)), args...)
+	args = append(args, limit, max(0, f.Offset))
+	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT `+userColumns+` FROM users`+cond+` ORDER BY username LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}

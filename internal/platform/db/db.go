@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"hopnhat/internal/platform/apperr"
@@ -56,6 +57,7 @@ type DB struct {
 	dsn     string // SQLite DSN without per-pool settings, for side connections
 	schema  string // PostgreSQL schema in use
 	now     func() time.Time
+	stmts   stmtCache // SQLite: prepared reads (pgx caches statements itself)
 }
 
 // Config says which database to open.
@@ -153,6 +155,12 @@ func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*DB, er
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.mu.Lock()
+	for _, st := range db.stmts.m {
+		st.Close()
+	}
+	db.stmts.m = nil
+	db.stmts.mu.Unlock()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -183,12 +191,53 @@ func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Resul
 
 // QueryContext runs a query on a reader.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.prepared(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.r.QueryContext(ctx, q, args...)
 }
 
 // QueryRowContext runs a one-row query on a reader.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.r.QueryRowContext(ctx, q, args...)
+}
+
+// stmtCache keeps SQLite read statements prepared: modernc's driver otherwise
+// parses the SQL of every query, which was a fifth of a page's CPU.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache; queries built with varying text beyond it
+// run unprepared rather than grow memory without end.
+const maxCachedStmts = 512
+
+func (db *DB) prepared(ctx context.Context, q string) *sql.Stmt {
+	if db.dialect != SQLite {
+		return nil
+	}
+	c := &db.stmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[q]; ok {
+		return st
+	}
+	if len(c.m) >= maxCachedStmts {
+		return nil
+	}
+	st, err := db.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // the unprepared path reports the error
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[q] = st
+	return st
 }
 
 // Ping checks that both pools answer.
