@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -23,15 +22,7 @@ import (
 var migrationFS embed.FS
 
 // Migrations are the audit module's tables.
-var Migrations = db.Module{Name: "audit", FS: mustSub(migrationFS, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = db.EmbeddedModule("audit", migrationFS)
 
 // Entry is one audit record.
 type Entry struct {

@@ -9,7 +9,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
-	"io/fs"
 	"regexp"
 	"time"
 
@@ -21,15 +20,7 @@ import (
 var migrationFS embed.FS
 
 // Migrations are the auth module's tables.
-var Migrations = db.Module{Name: "auth", FS: sub(migrationFS, "migrations")}
-
-func sub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = db.EmbeddedModule("auth", migrationFS)
 
 // User is an account of a person.
 type User struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -140,17 +139,6 @@ func (h *Handlers) Register(rt *web.Router) {
 	}})
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
-		return "/"
-	}
-	return next
-}
-
 type loginView struct {
 	Username string
 	Next     string
@@ -159,17 +147,17 @@ type loginView struct {
 
 func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if reqctx.PrincipalOf(r.Context()) != nil {
-		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusFound)
+		http.Redirect(w, r, web.LocalPath(r.URL.Query().Get("next")), http.StatusFound)
 		return nil
 	}
-	return h.pages.Render(w, r, "login", loginView{Next: safeNext(r.URL.Query().Get("next"))})
+	return h.pages.Render(w, r, "login", loginView{Next: web.LocalPath(r.URL.Query().Get("next"))})
 }
 
 func (h *Handlers) login(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
-	v := loginView{Username: r.PostFormValue("username"), Next: safeNext(r.PostFormValue("next"))}
+	v := loginView{Username: r.PostFormValue("username"), Next: web.LocalPath(r.PostFormValue("next"))}
 	tok, _, err := h.svc.Login(r.Context(), Credentials{
 		Username: v.Username, Password: r.PostFormValue("password"),
 		Client: reqctx.Client(r.Context()), UserAgent: r.UserAgent(),

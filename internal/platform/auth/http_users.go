@@ -63,8 +63,8 @@ func (h *Handlers) changePassword(w http.ResponseWriter, r *http.Request) error 
 	if p.Kind != "user" {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
 	f := newForm()
 	next := r.PostFormValue("new_password")
@@ -155,8 +155,8 @@ func formScope(r *http.Request) reqctx.Scope {
 }
 
 func (h *Handlers) createUser(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
 	in := NewUser{
 		Username: r.PostFormValue("username"), FullName: r.PostFormValue("full_name"), Email: r.PostFormValue("email"),
@@ -194,8 +194,8 @@ func userValues(u User) formState {
 }
 
 func (h *Handlers) updateUser(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
@@ -216,6 +216,16 @@ func (h *Handlers) updateUser(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/users/"+u.ID+"?ok=flash.user_saved", http.StatusSeeOther)
 		return nil
 	}
+	var keep []string
+	if r.PostFormValue("action") == "" {
+		keep = []string{"full_name", "email", "role", "scope_kind", "scope_code"}
+	}
+	return h.refusedUserForm(w, r, id, err, keep)
+}
+
+// refusedUserForm shows a user's page again after a refused change: the
+// stored values, what the editor typed in the keep fields, and the errors.
+func (h *Handlers) refusedUserForm(w http.ResponseWriter, r *http.Request, id string, err error, keep []string) error {
 	cur, gerr := h.svc.User(r.Context(), id)
 	if gerr != nil {
 		return gerr
@@ -224,17 +234,15 @@ func (h *Handlers) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := f.fromErr(err); err != nil {
 		return err
 	}
-	if r.PostFormValue("action") == "" {
-		for _, k := range []string{"full_name", "email", "role", "scope_kind", "scope_code"} {
-			f.Values[k] = r.PostFormValue(k)
-		}
+	for _, k := range keep {
+		f.Values[k] = r.PostFormValue(k)
 	}
 	return h.pages.RenderStatus(w, r, web.StatusOf(err), "user_form", userFormView{User: cur, Roles: reqctx.Roles, Scopes: scopeKinds, Form: f})
 }
 
 func (h *Handlers) resetPassword(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	err := h.svc.ResetPassword(r.Context(), id, r.PostFormValue("password"))
@@ -242,15 +250,7 @@ func (h *Handlers) resetPassword(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/users/"+id+"?ok=flash.password_reset", http.StatusSeeOther)
 		return nil
 	}
-	cur, gerr := h.svc.User(r.Context(), id)
-	if gerr != nil {
-		return gerr
-	}
-	f := userValues(cur)
-	if err := f.fromErr(err); err != nil {
-		return err
-	}
-	return h.pages.RenderStatus(w, r, web.StatusOf(err), "user_form", userFormView{User: cur, Roles: reqctx.Roles, Scopes: scopeKinds, Form: f})
+	return h.refusedUserForm(w, r, id, err, nil)
 }
 
 type apiKeysView struct {
@@ -277,8 +277,8 @@ func (h *Handlers) renderKeys(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h *Handlers) createAPIKey(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
 	in := NewAPIKey{Name: r.PostFormValue("name"), Role: reqctx.Role(r.PostFormValue("role")), Scope: reqctx.Scope{Kind: reqctx.ScopeProvince}}
 	f := newForm()

@@ -19,6 +19,16 @@ type Module struct {
 	FS   fs.FS // holds *.sql files at its root
 }
 
+// EmbeddedModule returns the module whose migrations are the *.sql files in
+// the folder "migrations" of fsys (a module's embed.FS).
+func EmbeddedModule(name string, fsys fs.FS) Module {
+	sub, err := fs.Sub(fsys, "migrations")
+	if err != nil {
+		panic(fmt.Sprintf("migrations of %s: %v", name, err)) // a build mistake, caught by any test
+	}
+	return Module{Name: name, FS: sub}
+}
+
 // MigrationState is one migration's status.
 type MigrationState struct {
 	Module  string

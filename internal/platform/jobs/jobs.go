@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"hopnhat/internal/platform/apperr"
@@ -26,15 +25,7 @@ import (
 var migrationFS embed.FS
 
 // Migrations are the jobs module's tables.
-var Migrations = db.Module{Name: "jobs", FS: mustSub(migrationFS, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = db.EmbeddedModule("jobs", migrationFS)
 
 // State is where a job is in its life.
 type State string

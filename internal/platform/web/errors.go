@@ -171,6 +171,19 @@ func DecodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
+// ParseForm parses r's form; a body that cannot be read (too large, broken
+// encoding) is an Invalid or TooLarge error, never a 500.
+func ParseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apperr.Wrapf(apperr.TooLarge, "error.too_large", err)
+		}
+		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	}
+	return nil
+}
+
 // WriteJSON writes v as JSON with status.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	b, err := json.Marshal(v)

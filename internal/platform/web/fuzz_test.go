@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -47,6 +48,20 @@ func FuzzParseDate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if d, err := ParseDate(s); err == nil && d.IsZero() {
 			t.Fatalf("%q: zero date without an error", s)
+		}
+	})
+}
+
+// FuzzLocalPath: whatever a sign-in form carries, the redirect stays on this site.
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/", "/users?x=1", "//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "/%2F%2Fevil", "", " /x", "\t//x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := LocalPath(next)
+		u, err := url.Parse(got)
+		if err != nil || u.Host != "" || u.Scheme != "" || !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.HasPrefix(got, "/\\") {
+			t.Fatalf("LocalPath(%q) = %q leaves the site", next, got)
 		}
 	})
 }

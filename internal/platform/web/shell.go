@@ -4,11 +4,24 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
+
+// LocalPath returns next when it is a path on this site, else "/": redirects
+// after sign-in or a language switch never leave hopnhat.
+func LocalPath(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return next
+}
 
 // Tile is one figure on the home dashboard, contributed by a module.
 type Tile struct {
@@ -74,11 +87,7 @@ func (u *UI) RegisterShell(rt *Router, cfg ShellConfig) error {
 		}
 		http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: string(lang), Path: "/", MaxAge: 365 * 24 * 3600,
 			SameSite: http.SameSiteLaxMode, HttpOnly: true, Secure: r.TLS != nil})
-		next := r.URL.Query().Get("next")
-		if u, err := url.Parse(next); err != nil || next == "" || next[0] != '/' || u.Host != "" || len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
-			next = "/"
-		}
-		http.Redirect(w, r, next, http.StatusSeeOther)
+		http.Redirect(w, r, LocalPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return nil
 	})
 	rt.HandleHTTP("GET /static/", Public, StaticHandler())
