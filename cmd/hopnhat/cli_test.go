@@ -5,9 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 )
@@ -136,5 +138,28 @@ func TestHelpIsBilingual(t *testing.T) {
 		if !strings.Contains(out, "/") || !strings.ContainsAny(out, "ạảãáàâầấậẩẫăắằặẳẵđêềếệểễôồốộổỗơờớợởỡưừứựửữ") {
 			t.Errorf("%v help lacks Vietnamese: %.200s", args, out)
 		}
+	}
+}
+
+// A server that cannot listen says so and exits; it does not linger running
+// jobs.
+func TestServeExitsWhenItCannotListen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := run(t, t.TempDir(), "", "serve", "--addr", ln.Addr().String(), "--log-level", "error")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("got %v, want the listen error", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not exit after failing to listen")
 	}
 }

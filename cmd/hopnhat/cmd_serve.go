@@ -61,6 +61,10 @@ func runServe(ctx context.Context, cfg *config, out, errw io.Writer) error {
 	if err := ensureAdmin(sctx, a, out); err != nil {
 		return err
 	}
+	// Everything below stops together: on a signal, or when the server cannot
+	// listen, so a failed start never leaves the job runner running alone.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var wg sync.WaitGroup
 	runner, err := newJobRunner(a)
 	if err != nil {
@@ -83,6 +87,7 @@ func runServe(ctx context.Context, cfg *config, out, errw io.Writer) error {
 			log.Info("listening", "addr", addr.String(), "database", d.Dialect().String())
 			fmt.Fprintf(out, "hopnhat đang chạy / is running: %s://%s\n", scheme, addr)
 		})
+	stop()
 	wg.Wait()
 	return err
 }

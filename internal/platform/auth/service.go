@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,10 +41,12 @@ func (c *Config) defaults() {
 
 // Service is the accounts service.
 type Service struct {
-	db    *db.DB
-	log   *slog.Logger
-	cfg   Config
-	dummy string // a hash to verify against when the account does not exist
+	db      *db.DB
+	log     *slog.Logger
+	cfg     Config
+	dummy   string        // a hash to verify against when the account does not exist
+	hashing chan struct{} // bounds concurrent argon2 work (19 MiB each)
+	account keyedMutex    // one sign-in attempt per account at a time in this process
 }
 
 // NewService returns the accounts service.
@@ -53,7 +56,30 @@ func NewService(d *db.DB, log *slog.Logger, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: d, log: log, cfg: cfg, dummy: dummy}, nil
+	return &Service{db: d, log: log, cfg: cfg, dummy: dummy, hashing: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}, nil
+}
+
+// verify checks pw against a stored hash, waiting for a hashing slot so a
+// burst of sign-ins cannot exhaust memory.
+func (s *Service) verify(ctx context.Context, hash, pw string) (ok, rehash bool, err error) {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false, false, ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return VerifyPassword(hash, pw, s.cfg.Argon2)
+}
+
+// hash makes a new password hash under the same bound.
+func (s *Service) hash(ctx context.Context, pw string) (string, error) {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return HashPassword(pw, s.cfg.Argon2)
 }
 
 // Config returns the service's effective configuration.
@@ -111,7 +137,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	if err := validateUser(&in); err != nil {
 		return User{}, err
 	}
-	hash, err := HashPassword(in.Password, s.cfg.Argon2)
+	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
@@ -278,10 +304,20 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next, kee
 	if err != nil {
 		return err
 	}
-	ok, _, err := VerifyPassword(hash, current, s.cfg.Argon2)
+	// Guessing the current password from an open session is throttled like
+	// guessing it at the sign-in page: same key, same locks.
+	key := "user:" + u.Username
+	unlock := s.account.lock(key)
+	defer unlock()
+	if wait, err := s.lockedFor(ctx, []string{key}, s.db.Now()); err != nil {
+		return err
+	} else if wait > 0 {
+		return &apperr.Error{Kind: apperr.TooManyRequests, Key: "auth.throttled", RetryAfter: int(wait.Seconds()) + 1}
+	}
+	ok, _, err := s.verify(ctx, hash, current)
 	if err != nil || !ok {
-		_ = audit.Log(ctx, s.db, audit.Record{Action: "user.password_change_failed", ObjectType: "user", ObjectID: u.ID})
-		return &apperr.Error{Kind: apperr.Invalid, Key: "user.password_wrong", Field: map[string]string{"current_password": "user.password_wrong"}}
+		return s.failed(ctx, []string{key}, u.Username, Credentials{Client: reqctx.Client(ctx)}, "wrong_current_password",
+			&apperr.Error{Kind: apperr.Invalid, Key: "user.password_wrong", Field: map[string]string{"current_password": "user.password_wrong"}})
 	}
 	return s.setPassword(ctx, u, next, false, keepSession, "user.password_change")
 }
@@ -300,7 +336,7 @@ func (s *Service) ResetPassword(ctx context.Context, userID, next string) error 
 }
 
 func (s *Service) setPassword(ctx context.Context, u User, pw string, mustChange bool, keepSession, action string) error {
-	hash, err := HashPassword(pw, s.cfg.Argon2)
+	hash, err := s.hash(ctx, pw)
 	if err != nil {
 		return err
 	}
@@ -329,18 +365,23 @@ type Credentials struct {
 // wrong password and disabled account all give the same error, in about the
 // same time, so the answer reveals nothing about which accounts exist.
 func (s *Service) Login(ctx context.Context, c Credentials) (token string, u User, err error) {
-	name := strings.ToLower(strings.TrimSpace(c.Username))
+	// A name no account can have is still counted, under a bounded key, so a
+	// megabyte "username" costs the attacker a failure and us 64 bytes.
+	name := truncate(strings.ToLower(strings.TrimSpace(c.Username)), 64)
 	keys := []string{"user:" + name, "ip:" + c.Client}
-	now := s.db.Now()
-	if wait, err := s.lockedFor(ctx, keys, now); err != nil {
+	// Attempts on one account run one after another, each seeing the failures
+	// before it: parallel guesses cannot slip past the lock.
+	unlock := s.account.lock(keys[0])
+	defer unlock()
+	if wait, err := s.lockedFor(ctx, keys, s.db.Now()); err != nil {
 		return "", User{}, err
 	} else if wait > 0 {
-		_ = audit.Log(ctx, s.db, audit.Record{Action: "session.login_throttled", ObjectType: "user", ObjectID: name,
-			Details: map[string]any{"client": c.Client}})
+		s.log.WarnContext(ctx, "sign-in refused while locked", "client", c.Client)
 		return "", User{}, &apperr.Error{Kind: apperr.TooManyRequests, Key: "auth.throttled", RetryAfter: int(wait.Seconds()) + 1}
 	}
 	bad := &apperr.Error{Kind: apperr.Unauthenticated, Key: "auth.bad_credentials"}
-	if len(c.Password) > MaxPasswordLen || name == "" {
+	if len(c.Password) > MaxPasswordLen || !usernameRE.MatchString(name) {
+		_, _, _ = s.verify(ctx, s.dummy, "x")
 		return "", User{}, s.failed(ctx, keys, name, c, "malformed", bad)
 	}
 	u, hash, err := storeUserByName(ctx, s.db, name)
@@ -349,10 +390,10 @@ func (s *Service) Login(ctx context.Context, c Credentials) (token string, u Use
 	}
 	if err != nil {
 		// Spend the same work as a real check.
-		_, _, _ = VerifyPassword(s.dummy, c.Password, s.cfg.Argon2)
+		_, _, _ = s.verify(ctx, s.dummy, c.Password)
 		return "", User{}, s.failed(ctx, keys, name, c, "unknown_user", bad)
 	}
-	ok, rehash, verr := VerifyPassword(hash, c.Password, s.cfg.Argon2)
+	ok, rehash, verr := s.verify(ctx, hash, c.Password)
 	if verr != nil || !ok {
 		return "", User{}, s.failed(ctx, keys, name, c, "wrong_password", bad)
 	}
@@ -373,7 +414,7 @@ VALUES ($1, $2, $3, $3, $4, $5, $6)`, sha(token), u.ID, db.Micros(tx.Now), db.Mi
 			return err
 		}
 		if rehash {
-			if h, err := HashPassword(c.Password, s.cfg.Argon2); err == nil {
+			if h, err := s.hash(ctx, c.Password); err == nil {
 				if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, h, u.ID); err != nil {
 					return err
 				}
@@ -386,7 +427,7 @@ VALUES ($1, $2, $3, $3, $4, $5, $6)`, sha(token), u.ID, db.Micros(tx.Now), db.Mi
 	if err != nil {
 		return "", User{}, fmt.Errorf("login: %w", err)
 	}
-	u.LastLoginAt = now
+	u.LastLoginAt = s.db.Now()
 	return token, u, nil
 }
 

@@ -2,9 +2,12 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -368,4 +371,83 @@ func TestPasswordHash(t *testing.T) {
 			t.Errorf("hash %q: want an error", bad)
 		}
 	}
+}
+
+// Guesses sent all at once get no more tries than guesses sent one by one,
+// and no failure is lost to a race on the counter.
+func TestThrottleHoldsUnderParallelAttempts(t *testing.T) {
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		s, _ := setup(t, d)
+		ctx := context.Background()
+		mkUser(t, s, "lanhdao", reqctx.RoleLeader)
+		var wg sync.WaitGroup
+		var unauth, throttled atomic.Int64
+		for i := range 30 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := s.Login(ctx, auth.Credentials{Username: "lanhdao", Password: "doan-mo-" + string(rune('a'+i)), Client: fmt.Sprintf("10.0.%d.1", i)})
+				switch {
+				case apperr.Is(err, apperr.Unauthenticated):
+					unauth.Add(1)
+				case apperr.Is(err, apperr.TooManyRequests):
+					throttled.Add(1)
+				default:
+					t.Errorf("attempt %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if unauth.Load() != 5 || throttled.Load() != 25 {
+			t.Fatalf("30 parallel guesses: %d checked, %d throttled; want 5 and 25", unauth.Load(), throttled.Load())
+		}
+		// One address trying 15 different accounts at once: all 15 counted.
+		for i := range 15 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, _ = s.Login(ctx, auth.Credentials{Username: fmt.Sprintf("acct%02d", i), Password: "Spring2025!", Client: "198.51.100.9"})
+			}()
+		}
+		wg.Wait()
+		var n int
+		if err := d.QueryRowContext(ctx, `SELECT failures FROM login_throttle WHERE throttle_key = 'ip:198.51.100.9'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 15 {
+			t.Fatalf("address counter: got %d, want 15", n)
+		}
+	})
+}
+
+func TestHugeUsernameIsBounded(t *testing.T) {
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		s, _ := setup(t, d)
+		ctx := context.Background()
+		_, _, err := s.Login(ctx, auth.Credentials{Username: strings.Repeat("ả", 300000), Password: "x", Client: "192.0.2.7"})
+		if !apperr.Is(err, apperr.Unauthenticated) {
+			t.Fatalf("got %v, want the generic error", err)
+		}
+		var longest int
+		if err := d.QueryRowContext(ctx, `SELECT MAX(LENGTH(object_id)) FROM audit_log`).Scan(&longest); err != nil {
+			t.Fatal(err)
+		}
+		if longest > 64 {
+			t.Fatalf("an audit entry keeps %d characters of a username, want at most 64", longest)
+		}
+	})
+}
+
+func TestChangePasswordIsThrottled(t *testing.T) {
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		s, _ := setup(t, d)
+		ctx := context.Background()
+		u := mkUser(t, s, "bi.mat", reqctx.RoleOfficer)
+		for range 5 {
+			_ = s.ChangePassword(ctx, u.ID, "sai-mat-khau", "mat-khau-moi-99", "")
+		}
+		if err := s.ChangePassword(ctx, u.ID, pw, "mat-khau-moi-99", ""); !apperr.Is(err, apperr.TooManyRequests) {
+			t.Fatalf("after 5 wrong current passwords: got %v, want TooManyRequests", err)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"hopnhat/internal/platform/audit"
@@ -35,6 +36,60 @@ func (c *ThrottleConfig) defaults() {
 	}
 	if c.Window == 0 {
 		c.Window = 15 * time.Minute
+	}
+}
+
+// countFailure adds one failure to a key, starting again from one when the
+// last failure is older than the window, and returns the new count.
+const countFailure = `INSERT INTO login_throttle (throttle_key, failures, last_failure_at, locked_until) VALUES ($1, 1, $2, 0)
+ON CONFLICT (throttle_key) DO UPDATE SET
+  failures = CASE WHEN login_throttle.last_failure_at < $3 THEN 1 ELSE login_throttle.failures + 1 END,
+  last_failure_at = $2
+RETURNING failures`
+
+// PurgeThrottle forgets failures older than the window whose lock has ended.
+func (s *Service) PurgeThrottle(ctx context.Context) (int64, error) {
+	now := s.db.Now()
+	res, err := s.db.ExecContext(ctx, `DELETE FROM login_throttle WHERE last_failure_at < $1 AND locked_until < $2`,
+		db.Micros(now.Add(-s.cfg.Throttle.Window)), db.Micros(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// keyedMutex serialises work per key and forgets keys nobody holds.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// lock takes key's mutex and returns its release.
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyedEntry{}
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
 	}
 }
 
@@ -80,28 +135,19 @@ func (s *Service) failed(ctx context.Context, keys []string, name string, c Cred
 			if i > 0 {
 				threshold = s.cfg.Throttle.ClientFailures
 			}
+			// One atomic statement counts the failure, so concurrent failures
+			// (other replicas, other accounts from one address) are all kept.
 			var n int
-			var last int64
-			err := tx.QueryRowContext(ctx, `SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1`, k).Scan(&n, &last)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				n = 0
-			case err != nil:
+			if err := tx.QueryRowContext(ctx, countFailure, k, db.Micros(tx.Now), db.Micros(tx.Now.Add(-s.cfg.Throttle.Window))).Scan(&n); err != nil {
 				return err
-			case tx.Now.Sub(db.FromMicros(last)) > s.cfg.Throttle.Window:
-				n = 0
 			}
-			n++
 			lock := s.cfg.Throttle.lockDuration(n, threshold)
-			until := int64(0)
 			if lock > 0 {
-				until = db.Micros(tx.Now.Add(lock))
 				locked = true
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO login_throttle (throttle_key, failures, last_failure_at, locked_until)
-VALUES ($1, $2, $3, $4) ON CONFLICT (throttle_key) DO UPDATE SET failures = $2, last_failure_at = $3, locked_until = $4`,
-				k, n, db.Micros(tx.Now), until); err != nil {
-				return err
+				if _, err := tx.ExecContext(ctx, `UPDATE login_throttle SET locked_until = $1 WHERE throttle_key = $2`,
+					db.Micros(tx.Now.Add(lock)), k); err != nil {
+					return err
+				}
 			}
 		}
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "session.login_failed", ObjectType: "user", ObjectID: name,

@@ -29,6 +29,9 @@ func Translate(err error) error {
 			return apperr.Wrapf(apperr.Conflict, "error.duplicate", err)
 		case "23503":
 			return apperr.Wrapf(apperr.Invalid, "error.reference", err)
+		case "22021", "22P05":
+			// A NUL byte or broken encoding in text input: the input's fault.
+			return apperr.Wrapf(apperr.Invalid, "error.text_invalid", err)
 		}
 		return err
 	}

@@ -1,9 +1,14 @@
 package web
 
 import (
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hopnhat/internal/platform/db"
 	"io"
 	"mime"
 	"net/http"
@@ -84,6 +89,11 @@ type ErrorView struct {
 // page otherwise. Unclassified errors are logged with the request id and shown
 // as a generic 500; their text never reaches the client.
 func (u *UI) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	if apperr.KindOf(err) == apperr.Internal {
+		// A store may return an engine's error unclassified (from a Scan);
+		// input-caused ones still become a 4xx.
+		err = db.Translate(err)
+	}
 	status := StatusOf(err)
 	l := u.Catalog.For(LangOf(r))
 	key := "error.internal"
@@ -168,7 +178,42 @@ func DecodeJSON(r *http.Request, v any) error {
 	if dec.More() {
 		return apperr.New(apperr.Invalid, "error.json_trailing")
 	}
+	// JSON can spell a NUL ("\u0000"); no text field may hold one (PostgreSQL
+	// refuses it, and nothing a person types contains it).
+	if hasNUL(reflect.ValueOf(v)) {
+		return apperr.New(apperr.Invalid, "error.text_invalid")
+	}
 	return nil
+}
+
+// hasNUL reports whether any string reachable from v holds a NUL byte.
+func hasNUL(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return strings.IndexByte(v.String(), 0) >= 0
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && hasNUL(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && hasNUL(v.Field(i)) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if hasNUL(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if hasNUL(it.Key()) || hasNUL(it.Value()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ParseForm parses r's form; a body that cannot be read (too large, broken
@@ -180,6 +225,13 @@ func ParseForm(r *http.Request) error {
 			return apperr.Wrapf(apperr.TooLarge, "error.too_large", err)
 		}
 		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	}
+	for _, vs := range r.Form {
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				return apperr.New(apperr.Invalid, "error.text_invalid")
+			}
+		}
 	}
 	return nil
 }

@@ -10,10 +10,12 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -294,27 +296,19 @@ func CrossOrigin(ui *UI) Middleware {
 	return cop.Handler
 }
 
-type rawBodyKey struct{}
-
-// LimitBody caps request bodies at limit bytes (413 beyond it). A route that
-// takes uploads reads a larger body with Body.
-func LimitBody(limit int64) Middleware {
+// LimitBody caps request bodies at limit bytes (413 beyond it) and refuses a
+// query string carrying a NUL byte or broken UTF-8, which no field may hold.
+func LimitBody(limit int64, ui *UI) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			raw := r.Body
-			r = r.WithContext(context.WithValue(r.Context(), rawBodyKey{}, raw))
-			r.Body = http.MaxBytesReader(w, raw, limit)
+			if q := r.URL.RawQuery; q != "" {
+				if v, err := url.QueryUnescape(q); err == nil && (strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v)) {
+					ui.Fail(w, r, apperr.New(apperr.Invalid, "error.text_invalid"))
+					return
+				}
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)
 		})
 	}
-}
-
-// Body returns r's body limited to limit bytes instead of the default, for
-// upload routes.
-func Body(w http.ResponseWriter, r *http.Request, limit int64) io.ReadCloser {
-	raw, ok := r.Context().Value(rawBodyKey{}).(io.ReadCloser)
-	if !ok {
-		return r.Body
-	}
-	return http.MaxBytesReader(w, raw, limit)
 }
