@@ -221,18 +221,19 @@ func TestRouterRefusesRouteWithoutRule(t *testing.T) {
 }
 
 type scenario struct {
-	name        string
-	method      string
-	path        string
-	body        string
-	contentType string
-	header      map[string]string
-	as          reqctx.Role // "" anonymous; "key" is shown by useKey
-	useKey      bool
-	wantStatus  int
-	wantType    string // prefix of Content-Type
-	wantCode    string // problem code
-	wantText    string // substring of the body
+	name         string
+	method       string
+	path         string
+	body         string
+	contentType  string
+	header       map[string]string
+	as           reqctx.Role // "" anonymous; "key" is shown by useKey
+	useKey       bool
+	wantStatus   int
+	wantType     string // prefix of Content-Type
+	wantCode     string // problem code
+	wantText     string // substring of the body
+	wantLocation string
 }
 
 func runScenarios(t *testing.T, a *app, p principals, cases []scenario) {
@@ -272,6 +273,9 @@ func runScenarios(t *testing.T, a *app, p principals, cases []scenario) {
 				if prob.Code != tc.wantCode || prob.Status != tc.wantStatus || prob.Type == "" || prob.Title == "" {
 					t.Fatalf("got problem %+v, want code %s status %d", prob, tc.wantCode, tc.wantStatus)
 				}
+			}
+			if tc.wantLocation != "" && rec.Header().Get("Location") != tc.wantLocation {
+				t.Fatalf("got Location %q, want %q", rec.Header().Get("Location"), tc.wantLocation)
 			}
 			if tc.wantText != "" && !strings.Contains(rec.Body.String(), tc.wantText) {
 				t.Fatalf("body lacks %q: %.500s", tc.wantText, rec.Body.String())
@@ -357,6 +361,10 @@ func TestHandlerScenarios(t *testing.T) {
 			{name: "a NUL escaped in JSON is 400, not 500", method: "POST", path: "/api/v1/users", useKey: true, contentType: jsonCT,
 				body:       `{"username":"nul.user","full_name":"a\u0000b","role":"viewer","password":"0123456789ab"}`,
 				wantStatus: 400, wantCode: "error.text_invalid"},
+			{name: "the language switch never redirects off-site", method: "GET", path: "/lang?to=en&next=/./%5Cevil.example",
+				wantStatus: 303, header: map[string]string{"Accept": "text/html"}, wantLocation: "/"},
+			{name: "the language switch returns to the page with its query", method: "GET", path: "/lang?to=en&next=" + url.QueryEscape("/users?q=ha"),
+				wantStatus: 303, wantLocation: "/users?q=ha"},
 			{name: "unknown user is 404", method: "GET", path: "/api/v1/users/u_nope", useKey: true,
 				wantStatus: 404, wantCode: "user.not_found"},
 			{name: "bad API key is 401", method: "GET", path: "/api/v1/me", header: map[string]string{"Authorization": "Bearer hnk_x_y"},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -52,16 +53,23 @@ func FuzzParseDate(f *testing.F) {
 	})
 }
 
-// FuzzLocalPath: whatever a sign-in form carries, the redirect stays on this site.
+// FuzzLocalPath: whatever a form or link carries as "next", the Location the
+// redirect actually sends stays on this site, as a browser would read it.
 func FuzzLocalPath(f *testing.F) {
-	for _, s := range []string{"/", "/users?x=1", "//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "/%2F%2Fevil", "", " /x", "\t//x"} {
+	for _, s := range []string{"/", "/users?x=1", "//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)",
+		"/%2F%2Fevil", "", " /x", "\t//x", "/./%5Cevil.example", "/.//evil", "/a/../..//evil", "/%5C%5Cevil"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, next string) {
-		got := LocalPath(next)
-		u, err := url.Parse(got)
-		if err != nil || u.Host != "" || u.Scheme != "" || !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.HasPrefix(got, "/\\") {
-			t.Fatalf("LocalPath(%q) = %q leaves the site", next, got)
+		rec := httptest.NewRecorder()
+		http.Redirect(rec, httptest.NewRequest("GET", "/lang", nil), LocalPath(next), http.StatusSeeOther)
+		loc := rec.Header().Get("Location")
+		// Browsers treat a backslash like a slash.
+		seen := strings.ReplaceAll(loc, "\\", "/")
+		base, _ := url.Parse("https://hopnhat.example/lang")
+		u, err := base.Parse(seen)
+		if err != nil || u.Host != "hopnhat.example" || u.Scheme != "https" {
+			t.Fatalf("next %q: redirect to %q leaves the site", next, loc)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -14,10 +15,18 @@ import (
 // LocalPath returns next when it is a path on this site, else "/": redirects
 // after sign-in or a language switch never leave hopnhat.
 func LocalPath(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	// A backslash or control character has no business in a local path, and
+	// browsers read "\\" as "/": refuse them anywhere.
+	if next == "" || next[0] != '/' || strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
-	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil {
+		return "/"
+	}
+	// http.Redirect cleans the path it sends; judge the path it will send,
+	// decoded ("%5C" is a backslash there too).
+	if strings.ContainsRune(u.Path, '\\') || strings.HasPrefix(path.Clean(u.Path), "//") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next
