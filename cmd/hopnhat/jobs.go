@@ -29,7 +29,15 @@ func newJobRunner(a *app) (*jobRunner, error) {
 			if err != nil {
 				return err
 			}
-			return p.Report(ctx, n, n, fmt.Sprintf("%d expired sessions removed", n))
+			t, err := a.auth.PurgeThrottle(ctx)
+			if err != nil {
+				return err
+			}
+			// Finished jobs are kept a month for the jobs page, then dropped.
+			if _, err := a.jobs.Purge(ctx, a.db.Now().AddDate(0, -1, 0)); err != nil {
+				return err
+			}
+			return p.Report(ctx, n+t, n+t, "jobs.msg.purged")
 		},
 		jobVerifyAudit: func(ctx context.Context, j *jobs.Job, p jobs.Progress) error {
 			rep, err := audit.Verify(ctx, a.db)
@@ -40,7 +48,7 @@ func newJobRunner(a *app) (*jobRunner, error) {
 				a.log.ErrorContext(ctx, "audit chain broken", "seq", rep.Problem.Seq, "reason", rep.Problem.Reason)
 				return jobs.Permanent(fmt.Errorf("audit chain broken at entry %d (%s)", rep.Problem.Seq, rep.Problem.Reason))
 			}
-			return p.Report(ctx, rep.Checked, rep.Checked, "audit chain intact")
+			return p.Report(ctx, rep.Checked, rep.Checked, "jobs.msg.audit_intact")
 		},
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ var pageFS embed.FS
 // Handlers serves the audit trail page and API.
 type Handlers struct {
 	db    *db.DB
+	ui    *web.UI
 	pages *web.Pages
 }
 
@@ -42,7 +43,7 @@ func NewHandlers(d *db.DB, ui *web.UI) (*Handlers, error) {
 			db.Micros(d.Now().Add(-24*time.Hour))).Scan(&n)
 		return strconv.FormatInt(n, 10), err
 	}})
-	return &Handlers{db: d, pages: ps}, nil
+	return &Handlers{db: d, ui: ui, pages: ps}, nil
 }
 
 // Register adds the routes.
@@ -107,11 +108,11 @@ func parseWhen(s string) (time.Time, error) {
 }
 
 type pageView struct {
-	Entries []Entry
-	Values  map[string]string
-	Errors  map[string]string
-	Next    int64 // seq to continue before; 0 when this is the last page
-	Query   string
+	Rows   []row
+	Values map[string]string
+	Errors map[string]string
+	Next   int64 // seq to continue before; 0 when this is the last page
+	Query  string
 }
 
 func (h *Handlers) page(w http.ResponseWriter, r *http.Request) error {
@@ -125,7 +126,10 @@ func (h *Handlers) page(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v.Entries = entries
+	l := h.ui.Catalog.For(web.LangOf(r))
+	for _, e := range entries {
+		v.Rows = append(v.Rows, present(l, e))
+	}
 	if len(entries) == f.Limit {
 		v.Next = entries[len(entries)-1].Seq
 	}
@@ -178,4 +182,83 @@ func (h *Handlers) apiVerify(w http.ResponseWriter, r *http.Request) error {
 		resp["problem"] = map[string]any{"seq": rep.Problem.Seq, "reason": rep.Problem.Reason}
 	}
 	return web.WriteJSON(w, http.StatusOK, resp)
+}
+
+// row is an entry as a person reads it: names instead of codes.
+type row struct {
+	Entry
+	ActorText  string
+	ActionText string // "" when the action has no label
+	ObjectText string
+	ObjectHref string
+	Details    []Pair
+}
+
+// present turns an entry into text for the trail page.
+func present(l *web.Localizer, e Entry) row {
+	r := row{Entry: e, ActorText: actorText(l, e.Actor)}
+	if k := "audit.action." + e.Action; l.Has(k) {
+		r.ActionText = l.T(k)
+	}
+	typ := e.ObjectType
+	if k := "audit.type." + typ; l.Has(k) {
+		typ = l.T(k)
+	}
+	name := e.ObjectID
+	if u, ok := e.Details["username"].(string); ok && u != "" {
+		name = u
+	}
+	r.ObjectText = strings.TrimSpace(typ + " " + name)
+	if e.ObjectType == "user" && strings.HasPrefix(e.ObjectID, "u_") {
+		r.ObjectHref = "/users/" + e.ObjectID
+	}
+	for _, p := range e.DetailPairs() {
+		if p.Key == "username" {
+			continue // already in the object
+		}
+		key := p.Key
+		if k := "audit.detail." + key; l.Has(k) {
+			key = l.T(k)
+		}
+		val := p.Value
+		switch p.Key {
+		case "role":
+			val = labelOr(l, "role."+p.Value, p.Value)
+		case "reason":
+			val = labelOr(l, "audit.reason."+p.Value, p.Value)
+		case "scope":
+			kind, code, _ := strings.Cut(p.Value, ":")
+			val = strings.TrimSpace(labelOr(l, "scope."+kind, kind) + " " + code)
+		}
+		r.Details = append(r.Details, Pair{Key: key, Value: val})
+	}
+	return r
+}
+
+// actorText names who acted: a username, the system, the command line.
+func actorText(l *web.Localizer, actor string) string {
+	kind, name, _ := strings.Cut(actor, ":")
+	switch kind {
+	case "user":
+		return name
+	case "system":
+		if name == "" {
+			return l.T("audit.actor.system")
+		}
+		return l.T("audit.actor.system") + " (" + name + ")"
+	case "anonymous":
+		return l.T("audit.actor.anonymous")
+	case "cli":
+		return l.T("audit.actor.cli") + " (" + name + ")"
+	case "apikey":
+		return l.T("audit.type.apikey") + " " + name
+	}
+	return actor
+}
+
+func labelOr(l *web.Localizer, key, fallback string) string {
+	if l.Has(key) {
+		return l.T(key)
+	}
+	return fallback
 }

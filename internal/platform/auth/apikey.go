@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"hopnhat/internal/platform/apperr"
@@ -54,7 +55,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, k.ID, k.Name, sha(secret), string(
 			return err
 		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "apikey.create", ObjectType: "apikey", ObjectID: k.ID,
-			Details: map[string]any{"name": k.Name, "role": string(k.Role), "scope": scopeString(k.Scope)}})
+			Details: map[string]any{"name": k.Name, "role": string(k.Role), "scope": scopeString(k.Scope), "valid_through": validThrough(k)}})
 		return err
 	})
 	if err != nil {
@@ -134,4 +135,11 @@ func (s *Service) APIKeyPrincipal(ctx context.Context, presented string) (*reqct
 	}
 	return &reqctx.Principal{Kind: "apikey", ID: k.ID, Name: k.ID, FullName: k.Name, Role: reqctx.Role(role),
 		Scope: reqctx.Scope{Kind: reqctx.ScopeKind(sk), Code: k.Scope.Code}}, nil
+}
+
+func validThrough(k APIKey) string {
+	if k.ExpiresAt.IsZero() {
+		return ""
+	}
+	return k.ValidThrough().In(time.FixedZone("ICT", 7*3600)).Format("02/01/2006")
 }

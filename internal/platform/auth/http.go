@@ -143,6 +143,7 @@ type loginView struct {
 	Username string
 	Next     string
 	Error    string
+	Asked    bool // sent here from a page that needs a sign-in
 }
 
 func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request) error {
@@ -150,7 +151,8 @@ func (h *Handlers) loginPage(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, web.LocalPath(r.URL.Query().Get("next")), http.StatusFound)
 		return nil
 	}
-	return h.pages.Render(w, r, "login", loginView{Next: web.LocalPath(r.URL.Query().Get("next"))})
+	next := r.URL.Query().Get("next")
+	return h.pages.Render(w, r, "login", loginView{Next: web.LocalPath(next), Asked: next != "" && next != "/"})
 }
 
 func (h *Handlers) login(w http.ResponseWriter, r *http.Request) error {

@@ -421,7 +421,7 @@ VALUES ($1, $2, $3, $3, $4, $5, $6)`, sha(token), u.ID, db.Micros(tx.Now), db.Mi
 			}
 		}
 		_, err := audit.Append(ctx, tx, audit.Record{Actor: "user:" + u.Username, Action: "session.login", ObjectType: "user",
-			ObjectID: u.ID, Details: map[string]any{"client": c.Client}})
+			ObjectID: u.ID, Details: map[string]any{"client": c.Client, "username": u.Username}})
 		return err
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"hopnhat/internal/platform/audit"
 	"hopnhat/internal/platform/db"
+	"hopnhat/internal/platform/reqctx"
 )
 
 // ThrottleConfig sets how failed sign-ins slow down guessing.
@@ -150,12 +151,16 @@ func (s *Service) failed(ctx context.Context, keys []string, name string, c Cred
 				}
 			}
 		}
-		if _, err := audit.Append(ctx, tx, audit.Record{Action: "session.login_failed", ObjectType: "user", ObjectID: name,
+		actor := "anonymous"
+		if p := reqctx.PrincipalOf(ctx); p != nil {
+			actor = p.Label()
+		}
+		if _, err := audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "session.login_failed", ObjectType: "user", ObjectID: name,
 			Details: map[string]any{"client": c.Client, "reason": reason}}); err != nil {
 			return err
 		}
 		if locked {
-			_, err := audit.Append(ctx, tx, audit.Record{Action: "session.locked", ObjectType: "user", ObjectID: name,
+			_, err := audit.Append(ctx, tx, audit.Record{Actor: actor, Action: "session.locked", ObjectType: "user", ObjectID: name,
 				Details: map[string]any{"client": c.Client}})
 			return err
 		}

@@ -74,7 +74,8 @@ func NewUI(log *slog.Logger) (*UI, error) {
 func (u *UI) AddNav(links ...NavLink) { u.nav = append(u.nav, links...) }
 
 var funcs = template.FuncMap{
-	"hasPrefix": strings.HasPrefix,
+	"hasPrefix":  strings.HasPrefix,
+	"trimPrefix": strings.TrimPrefix,
 	"add":       func(a, b int) int { return a + b },
 }
 
