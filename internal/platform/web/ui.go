@@ -76,7 +76,7 @@ func (u *UI) AddNav(links ...NavLink) { u.nav = append(u.nav, links...) }
 var funcs = template.FuncMap{
 	"hasPrefix":  strings.HasPrefix,
 	"trimPrefix": strings.TrimPrefix,
-	"add":       func(a, b int) int { return a + b },
+	"add":        func(a, b int) int { return a + b },
 }
 
 // Pages is one module's set of page templates, each parsed with the layout.
