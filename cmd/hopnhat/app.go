@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -35,6 +36,7 @@ type app struct {
 	router   *web.Router
 	registry *prometheus.Registry
 	handler  http.Handler
+	migrated atomic.Bool
 }
 
 // openDB opens the configured database and applies pending migrations.
@@ -112,9 +114,14 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 }
 
 // ready reports whether the database answers and every migration is applied.
+// Migrations are looked up until they are found applied (they do not come
+// undone); after that a probe costs one ping of a reader, never the writer.
 func (a *app) ready(ctx context.Context) error {
-	if err := a.db.Ping(ctx); err != nil {
+	if err := a.db.Reader().PingContext(ctx); err != nil {
 		return err
+	}
+	if a.migrated.Load() {
+		return nil
 	}
 	pending, err := a.db.Pending(ctx, modules())
 	if err != nil {
@@ -123,5 +130,6 @@ func (a *app) ready(ctx context.Context) error {
 	if pending {
 		return fmt.Errorf("migrations pending")
 	}
+	a.migrated.Store(true)
 	return nil
 }

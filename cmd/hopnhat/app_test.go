@@ -419,8 +419,7 @@ func TestLoginFlowOverHTTP(t *testing.T) {
 		if rec.Code != 401 || !strings.Contains(rec.Body.String(), "Tên đăng nhập hoặc mật khẩu không đúng.") {
 			t.Fatalf("wrong password: got %d", rec.Code)
 		}
-		planted := "attacker-chosen-token"
-		rec = post(url.Values{"username": {"u.officer"}, "password": {testPassword}, "next": {"/account"}}, planted)
+		rec = post(url.Values{"username": {"u.officer"}, "password": {testPassword}, "next": {"/account"}}, "")
 		if rec.Code != 303 || rec.Header().Get("Location") != "/account" {
 			t.Fatalf("login: got %d to %q, want 303 to /account", rec.Code, rec.Header().Get("Location"))
 		}
@@ -430,10 +429,22 @@ func TestLoginFlowOverHTTP(t *testing.T) {
 				c = x
 			}
 		}
-		if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Value == planted || len(c.Value) < 40 {
-			t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, a fresh token", c)
+		if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || len(c.Value) < 40 {
+			t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, a 256-bit token", c)
 		}
-		// Ten more failures from one address lock it out with a Retry-After.
+		// Signing in again, with the old session still sent, gives a new token:
+		// a token known before sign-in never becomes the signed-in session.
+		rec = post(url.Values{"username": {"u.officer"}, "password": {testPassword}}, c.Value)
+		var c2 *http.Cookie
+		for _, x := range rec.Result().Cookies() {
+			if x.Name == auth.SessionCookie {
+				c2 = x
+			}
+		}
+		if c2 == nil || c2.Value == c.Value {
+			t.Fatalf("second sign-in kept the token %q", c.Value)
+		}
+		// Six failures on one account lock it, with a Retry-After.
 		for range 6 {
 			rec = post(url.Values{"username": {"u.viewer"}, "password": {"doan-bua-di"}}, "")
 		}
@@ -476,5 +487,28 @@ func TestMustChangePasswordBlocksEverythingElse(t *testing.T) {
 	}
 	if _, err := a.auth.UserByName(context.Background(), "ke.gian"); err == nil {
 		t.Fatal("a user was created before the password change")
+	}
+}
+
+// A PATCH whose password is refused changes nothing else either.
+func TestPatchWithBadPasswordChangesNothing(t *testing.T) {
+	d := dbtest.SQLite(t, modules())
+	a := testApp(t, d)
+	p := seed(t, a)
+	u := p.users[reqctx.RoleViewer]
+	req := httptest.NewRequest("PATCH", "/api/v1/users/"+u.ID, strings.NewReader(`{"role":"admin","password":"short","version":1}`))
+	req.Header.Set("Content-Type", jsonCT)
+	req.Header.Set("Authorization", "Bearer "+p.key)
+	rec := httptest.NewRecorder()
+	a.handler.ServeHTTP(rec, req)
+	if rec.Code != 400 {
+		t.Fatalf("got %d, want 400", rec.Code)
+	}
+	got, err := a.auth.User(context.Background(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Role != reqctx.RoleViewer || got.Version != u.Version {
+		t.Fatalf("role %s version %d after a refused PATCH, want viewer and %d", got.Role, got.Version, u.Version)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/jobs"
 	"io"
 	"log/slog"
@@ -101,8 +102,8 @@ func parseScope(kind, code string) reqctx.Scope {
 // explain turns an apperr into Vietnamese lines a person can act on: the
 // message and each field's problem.
 func explain(err error) error {
-	e := asApp(err)
-	if e == nil {
+	var e *apperr.Error
+	if !errors.As(err, &e) {
 		return err
 	}
 	cat, cerr := web.PlatformCatalog()

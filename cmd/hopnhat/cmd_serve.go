@@ -48,6 +48,11 @@ func runServe(ctx context.Context, cfg *config, out, errw io.Writer) error {
 		return err
 	}
 	defer d.Close()
+	release, err := d.HoldInUse()
+	if err != nil {
+		return err
+	}
+	defer release()
 	a, err := newApp(d, cfg, log)
 	if err != nil {
 		return err

@@ -188,7 +188,7 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Entry, error) {
 		add("actor = $%d", f.Actor)
 	}
 	if f.Action != "" {
-		add("action LIKE $%d", escapeLike(f.Action)+"%")
+		add("action LIKE $%d", db.EscapeLike(f.Action)+"%")
 		where[len(where)-1] += ` ESCAPE '\'`
 	}
 	if f.ObjectType != "" {
@@ -230,11 +230,6 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Entry, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
 }
 
 type scanner interface{ Scan(...any) error }

@@ -78,7 +78,10 @@ func filterOf(r *http.Request) (Filter, map[string]string, error) {
 		if err != nil {
 			bad["to"] = "error.date_invalid"
 		}
-		f.To = t.AddDate(0, 0, 1) // through the end of that day
+		if _, exact := time.Parse(time.RFC3339, s); exact != nil {
+			t = t.AddDate(0, 0, 1) // a date: through the end of that day
+		}
+		f.To = t
 	}
 	if s := q.Get("before"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)

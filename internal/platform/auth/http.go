@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"embed"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -166,7 +167,7 @@ func (h *Handlers) login(w http.ResponseWriter, r *http.Request) error {
 	})
 	if err != nil {
 		var ae *apperr.Error
-		if !asAppErr(err, &ae) {
+		if !errors.As(err, &ae) {
 			return err
 		}
 		v.Error = h.ui.Catalog.For(web.LangOf(r)).T(ae.Key)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"hopnhat/internal/platform/apperr"
 	"net/http"
 	"strconv"
 	"time"
@@ -116,6 +117,13 @@ func (h *Handlers) apiUpdateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
+	if in.Password != nil {
+		// Check it first: a refused password must not leave the other
+		// changes half-applied.
+		if k := passwordProblem(*in.Password); k != "" {
+			return &apperr.Error{Kind: apperr.Invalid, Key: k, Field: map[string]string{"password": k}}
+		}
+	}
 	up := UserUpdate{FullName: in.FullName, Email: in.Email, Role: in.Role, Disabled: in.Disabled, Version: in.Version}
 	if in.Scope != nil {
 		up.Scope = &reqctx.Scope{Kind: in.Scope.Kind, Code: in.Scope.Code}

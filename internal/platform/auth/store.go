@@ -70,7 +70,7 @@ func storeListUsers(ctx context.Context, q db.Querier, f UserFilter) ([]User, in
 	var where []string
 	var args []any
 	if f.Query != "" {
-		args = append(args, "%"+escapeLike(fold.String(f.Query))+"%")
+		args = append(args, "%"+db.EscapeLike(fold.String(f.Query))+"%")
 		where = append(where, fmt.Sprintf(`search_text LIKE $%d ESCAPE '\'`, len(args)))
 	}
 	if f.Role != "" {
@@ -168,8 +168,4 @@ func scanAPIKey(s scanner) (APIKey, error) {
 
 func searchText(u User) string {
 	return fold.String(u.Username + " " + u.FullName + " " + u.Email)
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -3,7 +3,9 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,12 +43,22 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 // must be stopped: it checks the backup opens and passes an integrity check,
 // then moves it into place, removing the old WAL files.
 func Restore(ctx context.Context, from, dbPath string) error {
-	chk, err := OpenSQLite(ctx, from, nil)
+	release, err := exclusiveIfUnused(dbPath)
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("restore: a server is using %s; stop it first", dbPath)
+	}
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer release()
+	// Read-only and immutable: checking a backup must not change it (no WAL
+	// switch, no journal), and it may sit on read-only media.
+	chk, err := sql.Open("sqlite", "file:"+(&url.URL{Path: from}).EscapedPath()+"?mode=ro&immutable=1")
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	var res string
-	err = chk.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
+	err = chk.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
 	chk.Close()
 	if err != nil {
 		return fmt.Errorf("restore: check %s: %w", from, err)

@@ -324,12 +324,28 @@ func FromNullMicros(n sql.NullInt64) time.Time {
 	return FromMicros(n.Int64)
 }
 
+// EscapeLike escapes LIKE's wildcards in s, for a pattern used with
+// ESCAPE '\' (the same on both engines).
+func EscapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
 // NotFoundIfNoRows turns sql.ErrNoRows into an apperr NotFound with key.
 func NotFoundIfNoRows(err error, key string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.Wrapf(apperr.NotFound, key, err)
 	}
 	return err
+}
+
+// HoldInUse marks the SQLite database as served until the returned release is
+// called, so Restore refuses to replace it underneath a running server. For
+// PostgreSQL it does nothing.
+func (db *DB) HoldInUse() (func(), error) {
+	if db.dialect != SQLite {
+		return func() {}, nil
+	}
+	return holdInUse(db.path)
 }
 
 // SetClock replaces db's clock; for tests, before the DB is shared.

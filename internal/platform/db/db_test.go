@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -281,5 +282,38 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 	pending, err := d.Pending(ctx, []db.Module{things})
 	if err != nil || pending {
 		t.Fatalf("pending=%v err=%v after migrating", pending, err)
+	}
+}
+
+func TestRestoreRefusesWhileServed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	live := filepath.Join(dir, "hopnhat.db")
+	d, err := db.OpenSQLite(ctx, live, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx, []db.Module{things}); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(dir, "b.db")
+	if err := d.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(backup)
+	release, err := d.HoldInUse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Restore(ctx, backup, live); err == nil || !strings.Contains(err.Error(), "stop it first") {
+		t.Fatalf("restore under a running server: got %v, want a refusal", err)
+	}
+	release()
+	if err := db.Restore(ctx, backup, live); err != nil {
+		t.Fatalf("restore after the server stopped: %v", err)
+	}
+	if after, _ := os.ReadFile(backup); string(after) != string(before) {
+		t.Fatal("checking the backup changed it")
 	}
 }

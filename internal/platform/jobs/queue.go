@@ -265,6 +265,7 @@ func (q *Queue) Cancel(ctx context.Context, id string) (j Job, err error) {
 	defer apperr.Wrap(&err, "cancel job %s", id)
 	err = q.db.InTx(ctx, func(tx *db.Tx) error {
 		now := db.Micros(tx.Now)
+		changed := false
 		for _, stmt := range []string{cancelNow, requestCancel} {
 			res, err := tx.ExecContext(ctx, stmt, id, now)
 			if err != nil {
@@ -273,6 +274,7 @@ func (q *Queue) Cancel(ctx context.Context, id string) (j Job, err error) {
 			if n, err := res.RowsAffected(); err != nil {
 				return err
 			} else if n == 1 {
+				changed = true
 				break
 			}
 		}
@@ -282,6 +284,9 @@ func (q *Queue) Cancel(ctx context.Context, id string) (j Job, err error) {
 		}
 		if j.State == Succeeded || j.State == Failed {
 			return apperr.New(apperr.Conflict, "jobs.already_finished")
+		}
+		if !changed {
+			return nil // already cancelled or cancelling: nothing to record
 		}
 		_, err = audit.Append(ctx, tx, audit.Record{Action: "job.cancel", ObjectType: "job", ObjectID: j.ID,
 			Details: map[string]any{"kind": j.Kind, "state": string(j.State)}})

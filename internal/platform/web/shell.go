@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"hopnhat/internal/platform/reqctx"
 	"net/http"
 	"net/url"
 	"path"
@@ -69,7 +70,7 @@ func (u *UI) RegisterShell(rt *Router, cfg ShellConfig) error {
 	}
 	u.AddNav(NavLink{Key: "nav.home", Href: "/", Rule: SignedIn})
 	rt.Handle("GET /{$}", SignedIn, func(w http.ResponseWriter, r *http.Request) error {
-		p := NewViewPrincipal(r)
+		p := reqctx.PrincipalOf(r.Context())
 		v := homeView{Version: cfg.Version}
 		for _, t := range u.tiles {
 			if !t.Rule.Admits(p) {

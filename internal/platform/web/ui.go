@@ -119,9 +119,6 @@ type View struct {
 	Status    int
 }
 
-// NewViewPrincipal returns the principal of r (nil when anonymous).
-func NewViewPrincipal(r *http.Request) *reqctx.Principal { return reqctx.PrincipalOf(r.Context()) }
-
 // NewView returns the view of r wrapping data.
 func (u *UI) NewView(r *http.Request, data any) *View {
 	p := reqctx.PrincipalOf(r.Context())
