@@ -19,6 +19,7 @@ import (
 type config struct {
 	Addr            string
 	DataDir         string
+	AdminUnitsDir   string
 	DatabaseURL     string
 	LogLevel        string
 	LogFormat       string
@@ -76,6 +77,7 @@ func envBool(name string) bool {
 func addGlobalFlags(fs *pflag.FlagSet, c *config) {
 	fs.StringVar(&c.DataDir, "data-dir", env("HOPNHAT_DATA_DIR", "data"), "thư mục dữ liệu / data directory (HOPNHAT_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("HOPNHAT_DATABASE_URL", ""), "postgres://… hoặc sqlite:PATH; trống = SQLite trong thư mục dữ liệu / empty = SQLite in the data directory (HOPNHAT_DATABASE_URL)")
+	fs.StringVar(&c.AdminUnitsDir, "adminunits-dir", env("HOPNHAT_ADMINUNITS_DIR", ""), "thư mục danh mục ĐVHC chính thức / directory of the official administrative-unit lists (HOPNHAT_ADMINUNITS_DIR)")
 	fs.StringVar(&c.LogLevel, "log-level", env("HOPNHAT_LOG_LEVEL", "info"), "mức ghi log / log level: debug, info, warn, error (HOPNHAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("HOPNHAT_LOG_FORMAT", "json"), "định dạng log / log format: json, text (HOPNHAT_LOG_FORMAT)")
 }
