@@ -1,0 +1,185 @@
+package register_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"hopnhat/internal/adminunit"
+	"hopnhat/internal/adminunit/refdata/refdatatest"
+	"hopnhat/internal/adminunit/register"
+	"hopnhat/internal/platform/apperr"
+	"hopnhat/internal/platform/audit"
+	"hopnhat/internal/platform/db"
+	"hopnhat/internal/platform/dbtest"
+	"hopnhat/internal/platform/reqctx"
+)
+
+var modules = []db.Module{audit.Migrations, register.Migrations}
+
+func newService(t *testing.T, d *db.DB) *register.Service {
+	t.Helper()
+	return register.NewService(d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+func ctxAs(name string) context.Context {
+	return reqctx.WithPrincipal(context.Background(), &reqctx.Principal{Kind: "user", ID: "u_" + name, Name: name})
+}
+
+func TestImportAndIndex(t *testing.T) {
+	reg := refdatatest.Register(t)
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		ctx := ctxAs("admin")
+		s := newService(t, d)
+		if _, err := s.Index(ctx); !apperr.Is(err, apperr.Unavailable) {
+			t.Fatalf("Index before import: got %v, want Unavailable (not imported)", err)
+		}
+		res, err := s.Import(ctx, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.UnitsInserted != len(reg.Units) || res.UnitsUpdated != 0 || res.LinksInserted != len(reg.Links) {
+			t.Fatalf("first import: got %+v, want %d units and %d links inserted", res, len(reg.Units), len(reg.Links))
+		}
+		// An admin edits a ward link's basis; a re-import keeps it and duplicates nothing.
+		ref := register.LinkRef{FromLevel: adminunit.LevelLegacyWard, FromCode: "00001", ToLevel: adminunit.LevelWard, ToCode: "00097"}
+		v, err := s.LinkVersion(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetBasis(ctx, ref, "Nghị quyết 1656/NQ-UBTVQH15", v); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetBasis(ctx, ref, "stale edit", v); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("edit with an old version: got %v, want Conflict", err)
+		}
+		res, err = s.Import(ctx, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.UnitsInserted != 0 || res.UnitsUpdated != len(reg.Units) || res.LinksInserted != 0 || res.BasisKept != 1 {
+			t.Fatalf("re-import: got %+v, want everything updated in place and one basis kept", res)
+		}
+		var units, links int
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM adminunit_unit`).Scan(&units); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM adminunit_link`).Scan(&links); err != nil {
+			t.Fatal(err)
+		}
+		if units != len(reg.Units) || links != len(reg.Links) {
+			t.Fatalf("rows after two imports: %d units, %d links; want %d, %d", units, links, len(reg.Units), len(reg.Links))
+		}
+		idx, err := s.Index(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The code 26740 means Bến Nghé before the reform and Sài Gòn after.
+		before, ok1 := idx.CodeAt("26740", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		after, ok2 := idx.CodeAt("26740", time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC))
+		if !ok1 || !ok2 || before.Name != "Phường Bến Nghé" || after.Name != "Phường Sài Gòn" {
+			t.Fatalf("26740 on 1/1/2025 and today: got %v, %v", before, after)
+		}
+		succ := idx.Successors(adminunit.LevelLegacyWard, "00001")
+		if len(succ) != 1 || succ[0].Link.Basis != "Nghị quyết 1656/NQ-UBTVQH15" || succ[0].Kind != adminunit.LinkMerged {
+			t.Fatalf("successor of Phúc Xá: got %+v", succ)
+		}
+		var n int
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('adminunit.import', 'adminunit.basis')`).Scan(&n); err != nil || n != 3 {
+			t.Fatalf("audit entries: %d (%v), want 3", n, err)
+		}
+	})
+}
+
+func TestReviewQueue(t *testing.T) {
+	reg := refdatatest.Register(t)
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		ctx := ctxAs("motcua")
+		s := newService(t, d)
+		if _, err := s.Import(ctx, reg); err != nil {
+			t.Fatal(err)
+		}
+		// Dương Nội (Hà Đông) was divided among four new wards.
+		addrs := []string{
+			"Số 5 đường Lê Văn Lương, Phường Dương Nội, Quận Hà Đông, Hà Nội",
+			"12 Le Van Luong, P. Duong Noi, Q. Ha Dong, HN",
+			"Thôn La Dương, Phường Dương Nội, Quận Hà Đông, Hà Nội",
+			"Phường Phúc Xá, Quận Ba Đình, Hà Nội",
+		}
+		out, err := s.Convert(ctx, addrs, register.ConvertOptions{Review: true, Source: "dossier", Refs: []string{"d1", "d2", "d3", "d4"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if out[i].Status != adminunit.StatusSplit || out[i].ReviewID == "" {
+				t.Fatalf("address %d: got %s review %q, want split and queued", i, out[i].Status, out[i].ReviewID)
+			}
+		}
+		if out[3].Status != adminunit.StatusExact || out[3].ReviewID != "" {
+			t.Fatalf("exact address queued: %+v", out[3])
+		}
+		// Queuing the same records again adds nothing.
+		again, err := s.Convert(ctx, addrs[:1], register.ConvertOptions{Review: true, Source: "dossier", Refs: []string{"d1"}})
+		if err != nil || again[0].ReviewID != out[0].ReviewID {
+			t.Fatalf("re-queue: got %v %v, want the same review", again, err)
+		}
+		if n, _ := s.CountPending(ctx); n != 3 {
+			t.Fatalf("pending: got %d, want 3", n)
+		}
+		if _, err := s.Decide(ctx, out[0].ReviewID, "99999"); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("deciding a ward that is not a candidate: got %v, want Invalid", err)
+		}
+		ward := out[0].Candidates[1]
+		dec, err := s.Decide(ctx, out[0].ReviewID, ward)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The second address names the same street: it is settled by the rule.
+		if dec.AlsoSettled != 1 || dec.Review.Rule != string(adminunit.RuleOfficer) || dec.Review.DecidedBy != "user:motcua" {
+			t.Fatalf("decision: got %+v", dec)
+		}
+		if _, err := s.Decide(ctx, out[0].ReviewID, ward); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("deciding twice: got %v, want Conflict", err)
+		}
+		r2, err := s.Review(ctx, out[1].ReviewID)
+		if err != nil || r2.Status != "decided" || r2.WardCode != ward || r2.Rule != string(adminunit.RuleStreet) {
+			t.Fatalf("same-street review: got %+v %v", r2, err)
+		}
+		if n, _ := s.CountPending(ctx); n != 1 {
+			t.Fatalf("pending after the decision: got %d, want 1 (the other street)", n)
+		}
+		// The next address on that street converts by itself, with the rule named.
+		next, err := s.Convert(ctx, []string{"số 99 Lê Văn Lương, phường Dương Nội, quận Hà Đông, Hà Nội"}, register.ConvertOptions{Review: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next[0].WardCode != ward || next[0].Rule != adminunit.RuleStreet || next[0].ReviewID != "" {
+			t.Fatalf("next address on the street: got %+v, want ward %s by street_rule", next[0].Result, ward)
+		}
+		pending, err := s.Reviews(ctx, register.ReviewFilter{Status: "pending"})
+		if err != nil || len(pending) != 1 || pending[0].ID != out[2].ReviewID {
+			t.Fatalf("pending list: got %+v %v", pending, err)
+		}
+	})
+}
+
+func TestConvertRejectsBadInput(t *testing.T) {
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		s := newService(t, d)
+		ctx := ctxAs("api")
+		if _, err := s.Convert(ctx, nil, register.ConvertOptions{}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("empty batch: got %v, want Invalid", err)
+		}
+		if _, err := s.Convert(ctx, make([]string, register.MaxBatch+1), register.ConvertOptions{}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("oversized batch: got %v, want Invalid", err)
+		}
+		if _, err := s.Convert(ctx, []string{"x"}, register.ConvertOptions{Form: "old"}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("unknown form: got %v, want Invalid", err)
+		}
+		if _, err := s.Convert(ctx, []string{"x"}, register.ConvertOptions{}); !apperr.Is(err, apperr.Unavailable) {
+			t.Errorf("before import: got %v, want Unavailable", err)
+		}
+	})
+}
