@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"hopnhat/internal/adminunit/register"
 	"hopnhat/internal/platform/audit"
 	"hopnhat/internal/platform/auth"
 	"hopnhat/internal/platform/db"
@@ -22,7 +23,7 @@ var version = "dev"
 
 // modules lists every module's migrations, in the order they apply.
 func modules() []db.Module {
-	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations}
+	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations, register.Migrations}
 }
 
 // app is hopnhat assembled: the database, the services and the HTTP handler.
@@ -32,6 +33,7 @@ type app struct {
 	db       *db.DB
 	auth     *auth.Service
 	jobs     *jobs.Queue
+	units    *register.Service
 	ui       *web.UI
 	router   *web.Router
 	registry *prometheus.Registry
@@ -92,6 +94,12 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	jobsH.Register(a.router)
+	a.units = register.NewService(d, log)
+	unitsH, err := register.NewHandlers(a.units, a.ui)
+	if err != nil {
+		return nil, err
+	}
+	unitsH.Register(a.router)
 
 	if err := a.router.Validate(); err != nil {
 		return nil, err
@@ -107,7 +115,7 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		web.Observe(log, web.NewMetrics(a.registry), a.ui, proxies),
 		web.SecurityHeaders(cfg.TLSCert != ""),
 		web.CrossOrigin(a.ui),
-		web.LimitBody(cfg.BodyLimit, a.ui),
+		web.LimitBody(cfg.BodyLimit, a.ui, register.LargerBodies()),
 		auth.Middleware(a.auth, a.ui),
 	)
 	return a, nil

@@ -76,6 +76,7 @@ const (
 	everyone access = iota
 	signedIn
 	adminOnly
+	reviewers // admin, coordinator, officer
 )
 
 // routeAccess names every route and its intended audience. A route missing
@@ -116,8 +117,23 @@ var routeAccess = map[string]access{
 	"GET /api/v1/jobs/{id}":         adminOnly,
 	"POST /api/v1/jobs/{id}/cancel": adminOnly,
 	"GET /audit":                    adminOnly,
-	"GET /api/v1/audit":             adminOnly,
-	"GET /api/v1/audit/verify":      adminOnly,
+
+	"GET /adminunits":                                                      signedIn,
+	"GET /adminunits/convert":                                              signedIn,
+	"POST /adminunits/convert":                                             signedIn,
+	"GET /adminunits/review":                                               reviewers,
+	"POST /adminunits/review/{id}":                                         reviewers,
+	"GET /adminunits/{level}/{code}":                                       signedIn,
+	"POST /adminunits/{level}/{code}/basis":                                adminOnly,
+	"GET /api/v1/adminunits":                                               signedIn,
+	"GET /api/v1/adminunits/code/{code}":                                   signedIn,
+	"GET /api/v1/adminunits/reviews":                                       reviewers,
+	"POST /api/v1/adminunits/reviews/{id}":                                 reviewers,
+	"GET /api/v1/adminunits/{level}/{code}":                                signedIn,
+	"PUT /api/v1/adminunits/{level}/{code}/links/{toLevel}/{toCode}/basis": adminOnly,
+	"POST /api/v1/addresses/convert":                                       signedIn,
+	"GET /api/v1/audit":                                                    adminOnly,
+	"GET /api/v1/audit/verify":                                             adminOnly,
 }
 
 // concrete turns a pattern into a request path with real ids.
@@ -131,6 +147,7 @@ func concrete(pattern string, p principals, role reqctx.Role) (method, path stri
 	if strings.Contains(path, "apikeys/{id}") {
 		id = "kdoesnotexist"
 	}
+	path = strings.NewReplacer("{level}", "legacy-ward", "{code}", "00001", "{toLevel}", "ward", "{toCode}", "00097").Replace(path)
 	return method, strings.Replace(path, "{id}", id, 1)
 }
 
@@ -166,7 +183,8 @@ func TestRouteRoleMatrix(t *testing.T) {
 				rec := httptest.NewRecorder()
 				a.handler.ServeHTTP(rec, req)
 				got := rec.Code
-				admitted := want == everyone || want == signedIn && role != "" || want == adminOnly && role == reqctx.RoleAdmin
+				admitted := want == everyone || want == signedIn && role != "" || want == adminOnly && role == reqctx.RoleAdmin ||
+					want == reviewers && (role == reqctx.RoleAdmin || role == reqctx.RoleCoordinator || role == reqctx.RoleOfficer)
 				switch {
 				case got >= 500:
 					t.Errorf("%s as %q: got %d, never want a 5xx", rt.Pattern, role, got)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hopnhat/internal/adminunit/register"
 	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/jobs"
 	"io"
@@ -107,7 +108,7 @@ func explain(err error) error {
 		return err
 	}
 	cat, cerr := web.PlatformCatalog()
-	if cerr != nil {
+	if cerr != nil || cat.Load(register.Catalog()) != nil {
 		return err
 	}
 	l := cat.For(web.Vietnamese)

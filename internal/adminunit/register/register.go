@@ -56,7 +56,9 @@ func NewService(d *db.DB, log *slog.Logger) *Service {
 }
 
 // ErrNotImported is returned while the register is empty.
-var ErrNotImported = apperr.New(apperr.Unavailable, "adminunit.not_imported")
+//
+// It is a Conflict (409): the request is fine, the server's state is not yet.
+var ErrNotImported = apperr.New(apperr.Conflict, "adminunit.not_imported")
 
 // Index returns the current index with the officers' street rules. It
 // reloads when another process changed the register.

@@ -2,6 +2,7 @@ package register_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -33,8 +34,8 @@ func TestImportAndIndex(t *testing.T) {
 	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
 		ctx := ctxAs("admin")
 		s := newService(t, d)
-		if _, err := s.Index(ctx); !apperr.Is(err, apperr.Unavailable) {
-			t.Fatalf("Index before import: got %v, want Unavailable (not imported)", err)
+		if _, err := s.Index(ctx); !errors.Is(err, register.ErrNotImported) {
+			t.Fatalf("Index before import: got %v, want ErrNotImported", err)
 		}
 		res, err := s.Import(ctx, reg)
 		if err != nil {
@@ -178,8 +179,8 @@ func TestConvertRejectsBadInput(t *testing.T) {
 		if _, err := s.Convert(ctx, []string{"x"}, register.ConvertOptions{Form: "old"}); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("unknown form: got %v, want Invalid", err)
 		}
-		if _, err := s.Convert(ctx, []string{"x"}, register.ConvertOptions{}); !apperr.Is(err, apperr.Unavailable) {
-			t.Errorf("before import: got %v, want Unavailable", err)
+		if _, err := s.Convert(ctx, []string{"x"}, register.ConvertOptions{}); !errors.Is(err, register.ErrNotImported) {
+			t.Errorf("before import: got %v, want ErrNotImported", err)
 		}
 	})
 }

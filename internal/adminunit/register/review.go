@@ -254,4 +254,3 @@ func (s *Service) Decide(ctx context.Context, id, wardCode string) (Decision, er
 	}
 	return d, err
 }
-

@@ -298,7 +298,9 @@ func CrossOrigin(ui *UI) Middleware {
 
 // LimitBody caps request bodies at limit bytes (413 beyond it) and refuses a
 // query string carrying a NUL byte or broken UTF-8, which no field may hold.
-func LimitBody(limit int64, ui *UI) Middleware {
+//
+// Paths in larger get their own limit: batch and upload endpoints.
+func LimitBody(limit int64, ui *UI, larger map[string]int64) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if q := r.URL.RawQuery; q != "" {
@@ -307,7 +309,11 @@ func LimitBody(limit int64, ui *UI) Middleware {
 					return
 				}
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			n := limit
+			if l, ok := larger[r.URL.Path]; ok && l > n {
+				n = l
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, n)
 			next.ServeHTTP(w, r)
 		})
 	}

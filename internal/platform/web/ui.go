@@ -77,6 +77,17 @@ var funcs = template.FuncMap{
 	"hasPrefix":  strings.HasPrefix,
 	"trimPrefix": strings.TrimPrefix,
 	"add":        func(a, b int) int { return a + b },
+	// dict builds a map from key, value pairs, to pass several values to a
+	// shared template: {{template "x" (dict "Root" $ "Rows" .Rows)}}.
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, ok := kv[i].(string); ok {
+				m[k] = kv[i+1]
+			}
+		}
+		return m
+	},
 }
 
 // Pages is one module's set of page templates, each parsed with the layout.

@@ -147,7 +147,7 @@ func TestLimitBody(t *testing.T) {
 		}
 		return WriteJSON(w, 200, v)
 	})
-	h := LimitBody(100, u)(rt)
+	h := LimitBody(100, u, nil)(rt)
 	small := httptest.NewRequest("POST", "/api/x", strings.NewReader(`{"a":"b"}`))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, small)
