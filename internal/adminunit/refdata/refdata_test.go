@@ -64,7 +64,9 @@ func TestLoadErrors(t *testing.T) {
 		args []any
 	}{
 		{"missing file", func(m fstest.MapFS) { delete(m, refdata.FileMapping) }, "adminunit.import.missing_file", []any{refdata.FileMapping}},
-		{"missing column", func(m fstest.MapFS) { m[refdata.FileLegacyDistricts] = &fstest.MapFile{Data: []byte("Mã,Tên\n001,X\n")} },
+		{"missing column", func(m fstest.MapFS) {
+			m[refdata.FileLegacyDistricts] = &fstest.MapFile{Data: []byte("Mã,Tên\n001,X\n")}
+		},
 			"adminunit.import.missing_column", []any{refdata.FileLegacyDistricts, "Cấp"}},
 		{"broken quote", func(m fstest.MapFS) {
 			m[refdata.FileLegacyDistricts] = &fstest.MapFile{Data: []byte("Mã,Tên,Tên Tiếng Anh,Cấp,Mã TP,Tỉnh / Thành Phố\n001,\"Quận,,Quận,01,X\n")}

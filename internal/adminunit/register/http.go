@@ -155,6 +155,9 @@ type resultJSON struct {
 	LegacyProvinceCode string   `json:"legacy_province_code,omitempty"`
 	Street             string   `json:"street,omitempty"`
 	ReviewID           string   `json:"review_id,omitempty"`
+	// For pages: the candidates and the legacy ward by name.
+	CandidateUnits []*adminunit.Unit `json:"-"`
+	LegacyWard     *adminunit.Unit   `json:"-"`
 }
 
 // names looks up the new province's and ward's names of a result.
@@ -170,7 +173,14 @@ func names(idx *adminunit.Index, r *adminunit.Result) (province, ward string) {
 
 func resultOf(idx *adminunit.Index, c Conversion) resultJSON {
 	p, w := names(idx, &c.Result)
-	return resultJSON{Input: c.Input, ProvinceCode: c.ProvinceCode, WardCode: c.WardCode, Status: string(c.Status),
+	var cands []*adminunit.Unit
+	for _, code := range c.Candidates {
+		if u, ok := idx.Unit(adminunit.LevelWard, code); ok {
+			cands = append(cands, u)
+		}
+	}
+	legacy, _ := idx.Unit(adminunit.LevelLegacyWard, c.LegacyWardCode)
+	return resultJSON{CandidateUnits: cands, LegacyWard: legacy, Input: c.Input, ProvinceCode: c.ProvinceCode, WardCode: c.WardCode, Status: string(c.Status),
 		Rule: string(c.Rule), Form: string(c.Form), ProvinceName: p, WardName: w, Candidates: c.Candidates, Reason: c.Reason,
 		LegacyWardCode: c.LegacyWardCode, LegacyDistrictCode: c.LegacyDistrictCode, LegacyProvinceCode: c.LegacyProvinceCode,
 		Street: c.Street, ReviewID: c.ReviewID}
