@@ -21,9 +21,6 @@ import (
 	"hopnhat/internal/platform/dbtest"
 )
 
-// shotsDir receives the full-page screenshots of the register's pages.
-const shotsDir = "/tmp/shots"
-
 // TestAdminUnitPagesBrowser drives the administrative-unit register's pages
 // through headless Chromium as a ward officer would: search, a legacy ward and
 // the new ward it went to, pasting addresses to convert, and deciding the
@@ -40,9 +37,6 @@ func TestAdminUnitPagesBrowser(t *testing.T) {
 	seed(t, a)
 	srv := httptest.NewServer(a.handler)
 	t.Cleanup(srv.Close)
-	if err := os.MkdirAll(shotsDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 
 	p := newTab(t, browser, srv.URL)
 	steps := []struct {
@@ -164,10 +158,18 @@ func adminUnitReview(t *testing.T, p *tab) {
 	}
 }
 
-// shot saves a PNG of the whole page under shotsDir: the viewport grows to
-// the page's height for the capture, then goes back.
+// shot saves a PNG of the whole page in HOPNHAT_SHOTS_DIR, when set, for a
+// person to look at: the viewport grows to the page's height for the
+// capture, then goes back.
 func (p *tab) shot(name string) {
 	p.t.Helper()
+	dir := os.Getenv("HOPNHAT_SHOTS_DIR")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		p.t.Fatal(err)
+	}
 	size := func(js string) int64 {
 		n, err := strconv.ParseInt(p.eval(js), 10, 64)
 		if err != nil {
@@ -185,7 +187,7 @@ func (p *tab) shot(name string) {
 		p.t.Fatalf("screenshot %s at %s: %v", name, p.location(), err)
 	}
 	p.run(chromedp.EmulateViewport(w, vh))
-	if err := os.WriteFile(filepath.Join(shotsDir, name), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
 }

@@ -236,22 +236,16 @@ func (x *Index) chain(s *scratch, head, tail int, reversed bool, opt Options) {
 		}
 		x.typoProvince(s, tail)
 	}
-	np := len(s.provs)
 	if !reversed {
 		s.provs = append(s.provs, provOpt{start: tail, end: tail, legacy: -1, newp: -1})
 	}
-	for pi := 0; pi < len(s.provs); pi++ {
-		p := s.provs[pi]
-		if reversed && pi >= np {
-			break
-		}
+	for _, p := range s.provs {
 		s.dists = s.dists[:0]
 		x.districts(s, head, tail, p, reversed)
-		nd := len(s.dists)
 		s.dists = append(s.dists, distOpt{start: p.start, end: p.end, unit: -1})
-		for di, d := range s.dists {
+		for _, d := range s.dists {
 			before := len(s.cands)
-			x.wards(s, head, tail, p, d, di == nd, reversed, opt)
+			x.wards(s, head, tail, p, d, reversed, opt)
 			if len(s.cands) == before && d.unit >= 0 {
 				// The district is known and no ward name matched: try the
 				// district's wards allowing a small spelling error.
@@ -261,8 +255,8 @@ func (x *Index) chain(s *scratch, head, tail int, reversed bool, opt Options) {
 	}
 }
 
-// fitting splits a span's refs into the ones its type word fits and the
-// rest; a type word that fits none of them belongs to the words before it
+// fitting returns the span as read for ref r: with its type word when the
+// word fits r, else without it, the word then belonging to the name before
 // ("… Đan Phượng HN": "phượng" is not "Phường" before "HN").
 func (x *Index) fitting(sp span, r nameRef) span {
 	if x.typeOK(sp.tb, r.unit) {
@@ -306,12 +300,22 @@ func (x *Index) provinces(s *scratch, head, tail int, reversed bool) {
 			s.provs = append(s.provs, o)
 		}
 	}
+	at := tail
+	if reversed {
+		at = head
+	}
+	x.spansNext(s, head, tail, at, reversed, add)
+}
+
+// spansNext calls fn for every name next to the anchor at: ending there in
+// the usual order, starting there (perhaps after a type word) when reversed.
+func (x *Index) spansNext(s *scratch, head, tail, at int, reversed bool, fn func(span)) {
 	for L := 1; L <= x.maxName; L++ {
 		if reversed {
-			x.spansFrom(s, head, tail, head, L, add)
-		} else if tail-L >= head {
-			if sp, ok := x.spanAt(s, head, tail-L, tail); ok {
-				add(sp)
+			x.spansFrom(s, head, tail, at, L, fn)
+		} else if at-L >= head {
+			if sp, ok := x.spanAt(s, head, at-L, at); ok {
+				fn(sp)
 			}
 		}
 	}
@@ -356,15 +360,11 @@ func (x *Index) districts(s *scratch, head, tail int, p provOpt, reversed bool) 
 			}
 		}
 	}
-	for L := 1; L <= x.maxName; L++ {
-		if reversed {
-			x.spansFrom(s, head, tail, p.end, L, add)
-		} else if p.start-L >= head {
-			if sp, ok := x.spanAt(s, head, p.start-L, p.start); ok {
-				add(sp)
-			}
-		}
+	at := p.start
+	if reversed {
+		at = p.end
 	}
+	x.spansNext(s, head, tail, at, reversed, add)
 }
 
 // wards adds the readings with a ward named next to district d (or, when
@@ -372,7 +372,7 @@ func (x *Index) districts(s *scratch, head, tail int, p provOpt, reversed bool) 
 // the tail of a district named with its type ("Q. Nam Từ Liêm") is not read
 // as a ward, and an untyped ward name alone, with neither district nor
 // province, is taken for a street.
-func (x *Index) wards(s *scratch, head, tail int, p provOpt, d distOpt, noDistrict, reversed bool, opt Options) {
+func (x *Index) wards(s *scratch, head, tail int, p provOpt, d distOpt, reversed bool, opt Options) {
 	add := func(sp span) {
 		if d.unit < 0 {
 			for _, od := range s.dists {
@@ -407,16 +407,11 @@ func (x *Index) wards(s *scratch, head, tail int, p provOpt, d distOpt, noDistri
 			s.cands = append(s.cands, c)
 		}
 	}
-	_ = noDistrict
-	for L := 1; L <= x.maxName; L++ {
-		if reversed {
-			x.spansFrom(s, head, tail, d.end, L, add)
-		} else if d.start-L >= head {
-			if sp, ok := x.spanAt(s, head, d.start-L, d.start); ok {
-				add(sp)
-			}
-		}
+	at := d.start
+	if reversed {
+		at = d.end
 	}
+	x.spansNext(s, head, tail, at, reversed, add)
 }
 
 // score rates ward u read with district d and province p; false when they

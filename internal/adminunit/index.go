@@ -342,11 +342,7 @@ func (x *Index) Successors(l Level, code string) []Relation {
 	if i < 0 {
 		return nil
 	}
-	var out []Relation
-	for _, li := range x.linksFrom[i] {
-		lk := &x.links[li]
-		out = append(out, Relation{Unit: &x.units[x.lookup(lk.ToLevel, lk.ToCode)], Kind: lk.Kind, Link: lk})
-	}
+	out := x.related(x.linksFrom[i], func(lk *Link) (Level, string) { return lk.ToLevel, lk.ToCode })
 	if len(out) == 0 && l == LevelLegacyDistrict {
 		for _, s := range x.succ[i] {
 			out = append(out, Relation{Unit: &x.units[s]})
@@ -361,10 +357,15 @@ func (x *Index) Predecessors(l Level, code string) []Relation {
 	if i < 0 {
 		return nil
 	}
-	var out []Relation
-	for _, li := range x.linksTo[i] {
+	return x.related(x.linksTo[i], func(lk *Link) (Level, string) { return lk.FromLevel, lk.FromCode })
+}
+
+// related turns links into relations to the unit at the end other names.
+func (x *Index) related(links []int32, other func(*Link) (Level, string)) []Relation {
+	out := make([]Relation, 0, len(links))
+	for _, li := range links {
 		lk := &x.links[li]
-		out = append(out, Relation{Unit: &x.units[x.lookup(lk.FromLevel, lk.FromCode)], Kind: lk.Kind, Link: lk})
+		out = append(out, Relation{Unit: &x.units[x.lookup(other(lk))], Kind: lk.Kind, Link: lk})
 	}
 	return out
 }

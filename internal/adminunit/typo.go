@@ -79,28 +79,48 @@ func hasUnknown(s *scratch, lo, hi int) bool {
 	return false
 }
 
-// typeBefore returns the type word ending at ns, if any.
+// typePhrase returns the type bits of the words [a, b) read as one type word
+// ("p", "thị trấn"); false when they are not one.
+func (x *Index) typePhrase(s *scratch, a, b int) (uint16, bool) {
+	var ids [2]uint32
+	if b-a > len(ids) || a < 0 || b > len(s.tz.toks) {
+		return 0, false
+	}
+	for j := a; j < b; j++ {
+		t := s.tz.toks[j]
+		if t.id == 0 || (j > a && t.brk) {
+			return 0, false
+		}
+		ids[j-a] = t.id
+	}
+	bits, ok := x.types[hashIDs(ids[:b-a])]
+	return bits, ok
+}
+
+// typeBefore returns the type word ending at ns, if any, not reaching below lo.
 func (x *Index) typeBefore(s *scratch, lo, ns int) (ts int, tb uint16) {
-	toks := s.tz.toks
+	if ns < len(s.tz.toks) && s.tz.toks[ns].brk {
+		return ns, 0 // a comma between type and name: not its type
+	}
 	for k := 2; k >= 1; k-- {
-		if ns-k < lo || (ns < len(toks) && toks[ns].brk) {
+		if ns-k < lo {
 			continue
 		}
-		var ids [2]uint32
-		ok := true
-		for j := 0; j < k; j++ {
-			t := toks[ns-k+j]
-			if t.id == 0 || (j > 0 && t.brk) {
-				ok = false
-				break
-			}
-			ids[j] = t.id
-		}
-		if b, found := x.types[hashIDs(ids[:k])]; ok && found {
+		if b, ok := x.typePhrase(s, ns-k, ns); ok {
 			return ns - k, b
 		}
 	}
 	return ns, 0
+}
+
+// typeAt returns the length and bits of a type word starting at st.
+func (x *Index) typeAt(s *scratch, st int) (int, uint16) {
+	for k := 2; k >= 1; k-- {
+		if b, ok := x.typePhrase(s, st, st+k); ok {
+			return k, b
+		}
+	}
+	return 0, 0
 }
 
 // typoProvince adds provinces whose name is within a small edit of the last
@@ -211,28 +231,4 @@ func (x *Index) typoWardIn(s *scratch, scope []int32, p provOpt, d distOpt, opt 
 		c.score -= 3
 		s.cands = append(s.cands, c)
 	}
-}
-
-// typeAt returns the length and bits of a type word starting at st.
-func (x *Index) typeAt(s *scratch, st int) (int, uint16) {
-	toks := s.tz.toks
-	for k := 2; k >= 1; k-- {
-		if st+k > len(toks) {
-			continue
-		}
-		var ids [2]uint32
-		ok := true
-		for j := 0; j < k; j++ {
-			t := toks[st+j]
-			if t.id == 0 || (j > 0 && t.brk) {
-				ok = false
-				break
-			}
-			ids[j] = t.id
-		}
-		if b, found := x.types[hashIDs(ids[:k])]; ok && found {
-			return k, b
-		}
-	}
-	return 0, 0
 }
