@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"hopnhat/internal/adminunit"
 	"hopnhat/internal/adminunit/refdata/refdatatest"
+	"hopnhat/internal/adminunit/sheet"
 )
 
 // convertCLI runs "hopnhat address convert" on the official lists.
@@ -67,8 +67,8 @@ func TestAddressConvertStdin(t *testing.T) {
 	}
 	recs := readCSV(t, strings.NewReader(out))
 	header := recs[0]
-	if !slices.Equal(header, lineColumns()) {
-		t.Fatalf("header: got %v, want %v", header, lineColumns())
+	if !slices.Equal(header, sheet.LineColumns()) {
+		t.Fatalf("header: got %v, want %v", header, sheet.LineColumns())
 	}
 	if got, want := len(recs)-1, len(lines); got != want {
 		t.Fatalf("rows: got %d, want %d (one per input line)", got, want)
@@ -146,7 +146,7 @@ func TestAddressConvertKeepsOrder(t *testing.T) {
 		{"12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM", "26740"},
 		{"", ""},
 	}
-	const n = 2*batchRows + 77
+	const n = 2*1024 + 77 // more than two batches of sheet.Converter
 	var sb strings.Builder
 	for i := range n {
 		sb.WriteString(addrs[i%len(addrs)].addr)
@@ -237,7 +237,7 @@ func TestAddressConvertCSVFile(t *testing.T) {
 				t.Errorf("output start: got %.20q, want the input's BOM kept", raw)
 			}
 			recs := readCSV(t, strings.NewReader(strings.TrimPrefix(string(raw), "\ufeff")))
-			want := append([]string{"id", "Địa chỉ", "ghi chú"}, fileColumns()...)
+			want := append([]string{"id", "Địa chỉ", "ghi chú"}, sheet.ResultColumns()...)
 			if !slices.Equal(recs[0], want) {
 				t.Fatalf("header: got %v, want %v", recs[0], want)
 			}
@@ -273,8 +273,8 @@ func TestAddressConvertXLSX(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "ho_so.xlsx")
 	f := excelize.NewFile()
-	const sheet = "Hồ sơ"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+	const sheetName = "Hồ sơ"
+	if err := f.SetSheetName("Sheet1", sheetName); err != nil {
 		t.Fatal(err)
 	}
 	rows := [][]any{
@@ -284,7 +284,7 @@ func TestAddressConvertXLSX(t *testing.T) {
 		{"HS-3", "Lê Văn Cường"},
 	}
 	for i, r := range rows {
-		if err := f.SetSheetRow(sheet, fmt.Sprintf("A%d", i+1), &r); err != nil {
+		if err := f.SetSheetRow(sheetName, fmt.Sprintf("A%d", i+1), &r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -302,14 +302,14 @@ func TestAddressConvertXLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	if got := g.GetSheetList(); !slices.Equal(got, []string{sheet}) {
-		t.Errorf("sheets: got %v, want %v", got, []string{sheet})
+	if got := g.GetSheetList(); !slices.Equal(got, []string{sheetName}) {
+		t.Errorf("sheets: got %v, want %v", got, []string{sheetName})
 	}
-	got, err := g.GetRows(sheet)
+	got, err := g.GetRows(sheetName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := append([]string{"Mã", "Họ tên", "Địa chỉ thường trú"}, fileColumns()...)
+	want := append([]string{"Mã", "Họ tên", "Địa chỉ thường trú"}, sheet.ResultColumns()...)
 	if !slices.Equal(got[0], want) {
 		t.Fatalf("header: got %v, want %v", got[0], want)
 	}
@@ -368,9 +368,9 @@ func TestAddressConvertFileErrors(t *testing.T) {
 		{name: "column number out of range", in: write("b.csv", "id,Địa chỉ\n1,Hà Nội\n"), column: "3",
 			want: []string{`"id", "Địa chỉ"`}},
 		{name: "malformed quotes name the line", in: write("c.csv", "id,Địa chỉ\n1,Hà Nội\n2,\"Phúc \"Xá\" Hà Nội\n3,x\n"), column: "Địa chỉ",
-			want: []string{"dòng 3", "line 3", "c.csv"}},
+			want: []string{"dòng 3", "c.csv"}},
 		{name: "bare quote names the line", in: write("d.csv", "id,Địa chỉ\n1,Hà Nội\n2,Hà Nội\n3,Số 5 \"B\" Hà Nội\n"), column: "Địa chỉ",
-			want: []string{"dòng 4", "line 4"}},
+			want: []string{"dòng 4", "d.csv"}},
 		{name: "empty file", in: write("e.csv", ""), column: "1", want: []string{"e.csv"}},
 	}
 	for _, tt := range tests {
@@ -423,11 +423,11 @@ func BenchmarkAddressConvertCSV(b *testing.B) {
 			b.ReportAllocs()
 			var converted int
 			for b.Loop() {
-				c := &addressConverter{idx: idx, prog: newProgress(io.Discard), workers: workers}
-				if err := c.file(context.Background(), in, "dia_chi", out); err != nil {
+				c := &sheet.Converter{Index: idx, Workers: workers}
+				if err := convertFile(context.Background(), c, newProgress(io.Discard), in, "dia_chi", out); err != nil {
 					b.Fatal(err)
 				}
-				converted += c.rows
+				converted += c.Summary.Rows
 			}
 			b.ReportMetric(float64(converted)/b.Elapsed().Seconds(), "rows/s")
 		})
@@ -444,38 +444,4 @@ func TestAddressConvertHelpIsBilingual(t *testing.T) {
 			t.Errorf("help lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-// readLine must give exactly the lines of the input, whatever their length
-// relative to the reader's buffer.
-func FuzzAddressReadLine(f *testing.F) {
-	for _, s := range []string{"", "\n", "a", "a\r\nb", "\n\n", "Phường Phúc Xá\r\n\xff\xfe\n", strings.Repeat("x", 40) + "\ny"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var want []string
-		if s != "" {
-			want = strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-			for i := range want {
-				want[i] = strings.TrimSuffix(want[i], "\r")
-			}
-		}
-		br := bufio.NewReaderSize(strings.NewReader(s), 16)
-		var got []string
-		var buf []byte
-		for {
-			line, ok, err := readLine(br, buf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				break
-			}
-			got = append(got, string(line))
-			buf = line[:0]
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("lines of %q: got %q, want %q", s, got, want)
-		}
-	})
 }
