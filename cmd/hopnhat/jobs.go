@@ -33,6 +33,12 @@ func newJobRunner(a *app) (*jobRunner, error) {
 			if err != nil {
 				return err
 			}
+			// Converted spreadsheets wait a day for their download.
+			e, err := a.units.PurgeExports(ctx)
+			if err != nil {
+				return err
+			}
+			t += e
 			// Finished jobs are kept a month for the jobs page, then dropped.
 			if _, err := a.jobs.Purge(ctx, a.db.Now().AddDate(0, -1, 0)); err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"hopnhat/internal/adminunit"
+	"hopnhat/internal/adminunit/sheet"
 	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/reqctx"
 	"hopnhat/internal/platform/web"
@@ -32,6 +34,7 @@ func Catalog() fs.FS {
 // Body limits of the batch endpoints, larger than the default.
 const (
 	ConvertBodyLimit = 16 << 20
+	UploadBodyLimit  = 32 << 20
 	PastedAddresses  = 2000 // lines the paste page converts at once
 )
 
@@ -71,6 +74,9 @@ func (h *Handlers) Register(rt *web.Router) {
 	rt.Handle("GET /adminunits", anyone, h.searchPage)
 	rt.Handle("GET /adminunits/convert", anyone, h.convertPage)
 	rt.Handle("POST /adminunits/convert", anyone, h.convertPaste)
+	rt.Handle("POST /adminunits/convert/file", anyone, h.convertUpload)
+	rt.Handle("GET /adminunits/convert/file/{id}", anyone, h.exportPage)
+	rt.Handle("GET /adminunits/convert/file/{id}/download", anyone, h.exportDownload)
 	rt.Handle("GET /adminunits/review", reviewers, h.reviewPage)
 	rt.Handle("POST /adminunits/review/{id}", reviewers, h.decideForm)
 	rt.Handle("GET /adminunits/{level}/{code}", anyone, h.unitPage)
@@ -87,7 +93,7 @@ func (h *Handlers) Register(rt *web.Router) {
 
 // LargerBodies lists the paths whose bodies may exceed the default limit.
 func LargerBodies() map[string]int64 {
-	return map[string]int64{"/api/v1/addresses/convert": ConvertBodyLimit}
+	return map[string]int64{"/api/v1/addresses/convert": ConvertBodyLimit, "/adminunits/convert/file": UploadBodyLimit}
 }
 
 // --- JSON shapes ---
@@ -501,6 +507,8 @@ type convertView struct {
 	Queued  int
 	TooMany bool
 	Err     *apperr.Error
+	FileErr *apperr.Error // of the upload form
+	Column  string
 }
 
 func (h *Handlers) convertPage(w http.ResponseWriter, r *http.Request) error {
@@ -624,4 +632,71 @@ func (h *Handlers) decideForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/adminunits/review?ok="+url.QueryEscape(flash)+"&settled="+strconv.Itoa(d.AlsoSettled), http.StatusSeeOther)
 	return nil
+}
+
+// convertUpload converts a column of an uploaded spreadsheet and shows the
+// summary with a download link.
+func (h *Handlers) convertUpload(w http.ResponseWriter, r *http.Request) error {
+	// Small parts stay in memory, the file goes to a temporary file.
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apperr.Wrapf(apperr.TooLarge, "error.too_large", err)
+		}
+		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	}
+	defer r.MultipartForm.RemoveAll()
+	v := convertView{Column: r.FormValue("column"), Form: r.FormValue("form"), Review: r.FormValue("review") == "1"}
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		return h.renderUploadError(w, r, v, apperr.InvalidFields(map[string]string{"file": "adminunit.sheet.no_file"}))
+	}
+	defer f.Close()
+	e, err := h.s.ConvertFile(r.Context(), hdr.Filename, f, hdr.Size, FileOptions{Column: v.Column, Form: adminunit.Form(v.Form), Review: v.Review})
+	if err != nil {
+		if errors.Is(err, ErrNotImported) {
+			return h.notImported(w, r, err)
+		}
+		return h.renderUploadError(w, r, v, err)
+	}
+	http.Redirect(w, r, "/adminunits/convert/file/"+e.ID, http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handlers) renderUploadError(w http.ResponseWriter, r *http.Request, v convertView, err error) error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Kind != apperr.Invalid {
+		return err
+	}
+	v.FileErr = ae
+	return h.pages.RenderStatus(w, r, http.StatusUnprocessableEntity, "convert", v)
+}
+
+func (h *Handlers) exportPage(w http.ResponseWriter, r *http.Request) error {
+	e, err := h.s.ExportOf(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return h.pages.Render(w, r, "export", struct {
+		Export
+		Until time.Time
+	}{e, e.CreatedAt.Add(ExportKeep)})
+}
+
+var contentTypes = map[sheet.Format]string{
+	sheet.CSV:  "text/csv; charset=utf-8",
+	sheet.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+func (h *Handlers) exportDownload(w http.ResponseWriter, r *http.Request) error {
+	e, err := h.s.ExportFile(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", contentTypes[e.Format])
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": e.FileName}))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(e.Content)))
+	_, err = w.Write(e.Content)
+	return err
 }

@@ -3,6 +3,7 @@ package register_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"io"
 	"log/slog"
 	"testing"
@@ -181,6 +182,49 @@ func TestConvertRejectsBadInput(t *testing.T) {
 		}
 		if _, err := s.Convert(ctx, []string{"x"}, register.ConvertOptions{}); !errors.Is(err, register.ErrNotImported) {
 			t.Errorf("before import: got %v, want ErrNotImported", err)
+		}
+	})
+}
+
+func TestConvertFileKeepsADay(t *testing.T) {
+	reg := refdatatest.Register(t)
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		clock := &dbtest.Clock{T: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
+		d.SetClock(clock.Now)
+		s := newService(t, d)
+		ctx := ctxAs("motcua")
+		if _, err := s.Import(ctx, reg); err != nil {
+			t.Fatal(err)
+		}
+		in := "Mã,Địa chỉ\nA1,\"Phường Phúc Xá, Quận Ba Đình, Hà Nội\"\nA2,\"Phường Dương Nội, Quận Hà Đông, Hà Nội\"\nA3,không rõ\n"
+		e, err := s.ConvertFile(ctx, `C:\hồ sơ\ds.csv`, strings.NewReader(in), int64(len(in)), register.FileOptions{Column: "B", Review: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.FileName != "ds-dvhc-moi.csv" || e.Summary.Rows != 3 || e.Summary.Exact != 1 || e.Summary.Split != 1 || e.Summary.NotFound != 1 || e.Queued != 1 {
+			t.Fatalf("export: got %+v", e)
+		}
+		got, err := s.ExportFile(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(got.Content), "Mã,Địa chỉ,province_code,ward_code,status") || !strings.Contains(string(got.Content), "A1,\"Phường Phúc Xá, Quận Ba Đình, Hà Nội\",01,00097,exact") {
+			t.Fatalf("content: %.300q", got.Content)
+		}
+		// The split row went to the queue under the file's name and its row number.
+		rv, err := s.Reviews(ctx, register.ReviewFilter{Status: "pending"})
+		if err != nil || len(rv) != 1 || rv[0].Source != "file:ds.csv" || rv[0].Ref != "3" {
+			t.Fatalf("queued: got %+v %v", rv, err)
+		}
+		if _, err := s.ExportOf(ctxAs("someone"), e.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("another user's export: got %v, want NotFound", err)
+		}
+		clock.Advance(register.ExportKeep + time.Minute)
+		if _, err := s.ExportOf(ctx, e.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("expired export: got %v, want NotFound", err)
+		}
+		if n, err := s.PurgeExports(ctx); err != nil || n != 1 {
+			t.Fatalf("purge: got %d, %v; want 1", n, err)
 		}
 	})
 }

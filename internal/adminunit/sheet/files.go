@@ -62,8 +62,7 @@ func PickColumn(header []string, name string) (int, error) {
 	for i, h := range header {
 		quoted[i] = strconv.Quote(h)
 	}
-	return -1, &apperr.Error{Kind: apperr.Invalid, Key: "adminunit.sheet.no_column", Args: []any{strconv.Quote(name), strings.Join(quoted, ", ")},
-		Field: map[string]string{"column": "adminunit.sheet.no_column_field"}}
+	return -1, apperr.New(apperr.Invalid, "adminunit.sheet.no_column", strconv.Quote(name), strings.Join(quoted, ", "))
 }
 
 func letters(s string) bool {

@@ -60,6 +60,9 @@ type Converter struct {
 	Workers int
 	// Progress, if set, is called after each batch with the rows done.
 	Progress func(rows int)
+	// OnResult, if set, sees each row's result in Table, with the row's
+	// number counting the header as row 1 (as a spreadsheet shows it).
+	OnResult func(row int, r *adminunit.Result)
 	Summary  Summary
 }
 
@@ -240,6 +243,7 @@ func (c *Converter) Table(ctx context.Context, src Source, column string, dst Si
 	rows := make([][]string, 0, batchRows)
 	addrs := make([]string, 0, batchRows)
 	res := make([]adminunit.Result, batchRows)
+	row := 1
 	for eof := false; !eof; {
 		rows, addrs = rows[:0], addrs[:0]
 		for size := 0; len(rows) < batchRows && size < batchBytes; {
@@ -265,7 +269,11 @@ func (c *Converter) Table(ctx context.Context, src Source, column string, dst Si
 		}
 		c.convertBatch(addrs, res[:len(addrs)])
 		for i, rec := range rows {
+			row++
 			r := &res[i]
+			if c.OnResult != nil {
+				c.OnResult(row, r)
+			}
 			prov, ward := c.names(r)
 			out = append(out[:0], rec...)
 			// Short rows are padded so the results always line up under their headers.

@@ -108,6 +108,10 @@ func (l *Localizer) T(key string, args ...any) string {
 	return s
 }
 
+// Ta is T with the arguments in a slice, for templates showing an error's
+// Key and Args.
+func (l *Localizer) Ta(key string, args []any) string { return l.T(key, args...) }
+
 // Has reports whether key has a text, for templates that fall back to a code.
 func (l *Localizer) Has(key string) bool { return l.c.Has(key) }
 
