@@ -3,9 +3,9 @@ package register_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
