@@ -65,6 +65,10 @@ func TestAdminUnitScenarios(t *testing.T) {
 		runScenarios(t, a, p, []scenario{
 			{name: "search without diacritics", method: "GET", path: "/adminunits?q=ben+nghe", as: reqctx.RoleViewer,
 				wantStatus: 200, wantText: "Phường Bến Nghé"},
+			{name: "a level listed without a query", method: "GET", path: "/adminunits?level=legacy-ward", as: reqctx.RoleViewer,
+				wantStatus: 200, wantText: "Còn 9.835 đơn vị nữa"},
+			{name: "unit page in Vietnamese numbers", method: "GET", path: "/adminunits/province/01", as: reqctx.RoleViewer,
+				wantStatus: 200, wantText: "Diện tích 3.359,80 km²"},
 			{name: "search finds nothing", method: "GET", path: "/adminunits?q=zzzz", as: reqctx.RoleViewer,
 				wantStatus: 200, wantText: "Không tìm thấy đơn vị nào"},
 			{name: "search page escapes the query", method: "GET", path: "/adminunits?q=%3Cscript%3E", as: reqctx.RoleViewer,

@@ -295,6 +295,14 @@ func (x *Index) Units(l Level) []*Unit {
 	return out
 }
 
+// Count returns the number of units of level l.
+func (x *Index) Count(l Level) int {
+	if int(l) >= len(x.byCode) {
+		return 0
+	}
+	return len(x.byCode[l])
+}
+
 // Len returns the number of units in the index.
 func (x *Index) Len() int { return len(x.units) }
 

@@ -418,7 +418,11 @@ type searchView struct {
 	Levels []adminunit.Level
 	Units  []*adminunit.Unit
 	Counts map[adminunit.Level]int
+	More   int // units of the level not listed
 }
+
+// listed is how many units of one level the search page lists unfiltered.
+const listed = 200
 
 func (h *Handlers) searchPage(w http.ResponseWriter, r *http.Request) error {
 	idx, err := h.s.Index(r.Context())
@@ -429,15 +433,21 @@ func (h *Handlers) searchPage(w http.ResponseWriter, r *http.Request) error {
 	v := searchView{Q: strings.TrimSpace(q.Get("q")), Level: q.Get("level"), Counts: map[adminunit.Level]int{},
 		Levels: []adminunit.Level{adminunit.LevelProvince, adminunit.LevelWard, adminunit.LevelLegacyProvince, adminunit.LevelLegacyDistrict, adminunit.LevelLegacyWard}}
 	for _, l := range v.Levels {
-		v.Counts[l] = len(idx.Units(l))
+		v.Counts[l] = idx.Count(l)
 	}
 	levels, err := levelsOf(v.Level)
 	if err != nil {
 		return err
 	}
-	if v.Q != "" {
+	switch {
+	case v.Q != "":
 		v.Units = idx.Search(v.Q, levels, 100)
-	} else if v.Level == "" {
+	case len(levels) == 1:
+		v.Units = idx.Units(levels[0])
+		if len(v.Units) > listed {
+			v.Units, v.More = v.Units[:listed], len(v.Units)-listed
+		}
+	default:
 		v.Units = idx.Units(adminunit.LevelProvince)
 	}
 	return h.pages.Render(w, r, "adminunits", v)

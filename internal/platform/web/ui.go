@@ -74,7 +74,6 @@ func NewUI(log *slog.Logger) (*UI, error) {
 func (u *UI) AddNav(links ...NavLink) { u.nav = append(u.nav, links...) }
 
 var funcs = template.FuncMap{
-	"hasPrefix":  strings.HasPrefix,
 	"trimPrefix": strings.TrimPrefix,
 	"add":        func(a, b int) int { return a + b },
 	// dict builds a map from key, value pairs, to pass several values to a
@@ -122,12 +121,27 @@ type View struct {
 	L         *Localizer
 	User      *reqctx.Principal
 	Nav       []NavLink
+	Current   string // Href of the navigation entry this page belongs to
 	Path      string
 	Here      string // where the language switch returns to: this page, or home after a POST
 	RequestID string
 	Flash     string // i18n key of a one-line confirmation
 	Data      any
 	Status    int
+}
+
+// currentNav returns the Href of the entry that path belongs to: the longest
+// one that is path or a parent of it, so /adminunits/review marks "Duyệt địa
+// chỉ", not also "Đơn vị hành chính".
+func currentNav(nav []NavLink, path string) string {
+	best := ""
+	for _, n := range nav {
+		under := n.Href == path || (n.Href != "/" && strings.HasPrefix(path, strings.TrimSuffix(n.Href, "/")+"/"))
+		if under && len(n.Href) > len(best) {
+			best = n.Href
+		}
+	}
+	return best
 }
 
 // NewView returns the view of r wrapping data.
@@ -143,6 +157,7 @@ func (u *UI) NewView(r *http.Request, data any) *View {
 		L: u.Catalog.For(LangOf(r)), User: p, Nav: nav, Path: r.URL.Path,
 		RequestID: reqctx.RequestID(r.Context()), Data: data, Status: http.StatusOK,
 	}
+	v.Current = currentNav(nav, r.URL.Path)
 	v.Here = "/"
 	if r.Method == http.MethodGet {
 		v.Here = r.URL.RequestURI()

@@ -188,3 +188,44 @@ func TestClientIPBehindTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+func TestCurrentNav(t *testing.T) {
+	nav := []NavLink{{Href: "/"}, {Href: "/adminunits"}, {Href: "/adminunits/review"}, {Href: "/users"}}
+	for path, want := range map[string]string{
+		"/":                   "/",
+		"/adminunits":         "/adminunits",
+		"/adminunits/ward/1":  "/adminunits",
+		"/adminunits/review":  "/adminunits/review",
+		"/adminunits/reviewx": "/adminunits",
+		"/usersx":             "",
+		"/audit":              "",
+	} {
+		if got := currentNav(nav, path); got != want {
+			t.Errorf("currentNav(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	c := NewCatalog()
+	vi, en := c.For(Vietnamese), c.For(English)
+	cases := []struct {
+		f      float64
+		prec   int
+		vi, en string
+	}{
+		{3321, 0, "3.321", "3,321"}, {10035, 0, "10.035", "10,035"}, {999, 0, "999", "999"},
+		{3.04, 2, "3,04", "3.04"}, {3359.8, 2, "3.359,80", "3,359.80"}, {-1234567, 0, "-1.234.567", "-1,234,567"}, {0, 0, "0", "0"},
+	}
+	for _, tc := range cases {
+		if got := vi.Decimal(tc.f, tc.prec); got != tc.vi {
+			t.Errorf("vi %v: got %q, want %q", tc.f, got, tc.vi)
+		}
+		if got := en.Decimal(tc.f, tc.prec); got != tc.en {
+			t.Errorf("en %v: got %q, want %q", tc.f, got, tc.en)
+		}
+	}
+	if got := vi.Number(8718000); got != "8.718.000" {
+		t.Errorf("Number: got %q", got)
+	}
+}
