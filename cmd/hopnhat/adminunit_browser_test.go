@@ -47,6 +47,7 @@ func TestAdminUnitPagesBrowser(t *testing.T) {
 		{"search and unit pages", adminUnitSearchAndUnits},
 		{"convert pasted addresses", adminUnitConvert},
 		{"review a divided ward", adminUnitReview},
+		{"convert an uploaded spreadsheet", adminUnitUpload},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { p.t = t; s.fn(t, p) }) {
@@ -156,6 +157,43 @@ func adminUnitReview(t *testing.T, p *tab) {
 	if !strings.Contains(p.text("#reviews"), choice) && p.count(`#reviews a[href="/adminunits/ward/`+choice+`"]`) == 0 {
 		t.Errorf("decided reviews do not show the chosen ward %s:\n%s", choice, p.body())
 	}
+}
+
+func adminUnitUpload(t *testing.T, p *tab) {
+	in := filepath.Join(t.TempDir(), "danh_sach.csv")
+	csv := "STT,Họ tên,Địa chỉ thường trú\n1,Nguyễn Văn A,\"Số 3 Lê Lợi, Phường Bến Nghé, Quận 1, TP.HCM\"\n2,Trần Thị B,\"Thôn Đông, Xã Gia Lương, Huyện Gia Lộc, Hải Dương\"\n3,Lê Văn C,không rõ\n"
+	if err := os.WriteFile(in, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.open("/adminunits/convert"); got != http.StatusOK {
+		t.Fatalf("convert page: got status %d, want 200", got)
+	}
+	p.run(chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{in}))
+	p.fill("upload-column", "Địa chỉ thường trú")
+	if got := p.submit("upload-submit"); got != http.StatusOK {
+		t.Fatalf("upload: got status %d, want 200", got)
+	}
+	if !strings.Contains(p.location(), "/adminunits/convert/file/ex_") {
+		t.Fatalf("after the upload: at %s, want the export page", p.location())
+	}
+	p.wantText("h1", "Đã chuyển đổi tệp")
+	p.wantText("main", "Đã chuyển 3 dòng")
+	p.wantText("#download", "danh_sach-dvhc-moi.csv")
+	p.noRawKeys()
+	p.shot("export.png")
+	// Fetch the file as the browser would, with the session.
+	body := p.eval(`(() => { const x = new XMLHttpRequest(); x.open("GET", document.querySelector("#download").href, false); x.send(); return x.responseText })()`)
+	if !strings.Contains(body, "Địa chỉ thường trú,province_code,ward_code,status") || !strings.Contains(body, ",79,26740,exact,") {
+		t.Errorf("downloaded file: %.300q", body)
+	}
+
+	// A file whose column is not there comes back with the columns it has.
+	p.open("/adminunits/convert")
+	p.run(chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{in}))
+	p.fill("upload-column", "Địa chỉ")
+	p.submit("upload-submit")
+	p.wantText("#upload-error", `"Địa chỉ thường trú"`)
+	p.shot("upload_error.png")
 }
 
 // shot saves a PNG of the whole page in HOPNHAT_SHOTS_DIR, when set, for a
