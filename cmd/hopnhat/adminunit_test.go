@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -13,6 +14,7 @@ import (
 
 	"hopnhat/internal/adminunit/refdata/refdatatest"
 	"hopnhat/internal/adminunit/register"
+	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/auth"
 	"hopnhat/internal/platform/db"
 	"hopnhat/internal/platform/dbtest"
@@ -57,12 +59,24 @@ func TestAdminUnitScenarios(t *testing.T) {
 		if _, err := register.NewService(d, slog.New(slog.DiscardHandler)).Import(context.Background(), reg); err != nil {
 			t.Fatal(err)
 		}
+		// Ward scopes now name a current ward, shown by its name.
+		_, err := a.auth.CreateUser(context.Background(), auth.NewUser{Username: "motcua.x", FullName: "Cán bộ X", Role: reqctx.RoleOfficer,
+			Scope: reqctx.Scope{Kind: reqctx.ScopeWard, Code: "LE-CHAN"}, Password: testPassword})
+		if ae := (*apperr.Error)(nil); !errors.As(err, &ae) || ae.Field["scope"] != "adminunit.scope_unknown_ward" {
+			t.Fatalf("ward scope with an unknown code: got %v, want a scope field error", err)
+		}
+		if _, err := a.auth.CreateUser(context.Background(), auth.NewUser{Username: "motcua.lechan", FullName: "Cán bộ Lê Chân", Role: reqctx.RoleOfficer,
+			Scope: reqctx.Scope{Kind: reqctx.ScopeWard, Code: "11383"}, Password: testPassword}); err != nil {
+			t.Fatal(err)
+		}
 		csvBody, csvCT := multipartBody(t, "hồ sơ.csv", "id,Địa chỉ\n1,\"Phường Phúc Xá, Quận Ba Đình, Hà Nội\"\n2,\"Phường Dương Nội, Quận Hà Đông, Hà Nội\"\n",
 			map[string]string{"column": "Địa chỉ", "review": "1"})
 		badType, badTypeCT := multipartBody(t, "a.ods", "x", map[string]string{"column": "A"})
 		noColumn, noColumnCT := multipartBody(t, "a.csv", "id,dia_chi\n1,x\n", map[string]string{"column": "address"})
 		badQuote, badQuoteCT := multipartBody(t, "q.csv", "id,dia_chi\n1,\"x\"y\n", map[string]string{"column": "2"})
 		runScenarios(t, a, p, []scenario{
+			{name: "ward scope shown by name", method: "GET", path: "/users?q=lechan", as: reqctx.RoleAdmin,
+				wantStatus: 200, wantText: "Phường Lê Chân, Thành phố Hải Phòng"},
 			{name: "search without diacritics", method: "GET", path: "/adminunits?q=ben+nghe", as: reqctx.RoleViewer,
 				wantStatus: 200, wantText: "Phường Bến Nghé"},
 			{name: "a level listed without a query", method: "GET", path: "/adminunits?level=legacy-ward", as: reqctx.RoleViewer,

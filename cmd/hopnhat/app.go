@@ -54,8 +54,11 @@ func openDB(ctx context.Context, cfg *config) (*db.DB, error) {
 	return d, nil
 }
 
-func newAuth(d *db.DB, log *slog.Logger, cfg *config) (*auth.Service, error) {
-	return auth.NewService(d, log, auth.Config{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax, Argon2: cfg.argon2})
+// newAuth builds the accounts service; ward scopes are checked against, and
+// named from, the administrative-unit register.
+func newAuth(d *db.DB, log *slog.Logger, cfg *config, units *register.Service) (*auth.Service, error) {
+	return auth.NewService(d, log, auth.Config{SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax, Argon2: cfg.argon2,
+		Scopes: units})
 }
 
 // newApp builds the services and the router on an open database. It refuses a
@@ -68,7 +71,8 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		a.registry.MustRegister(collectors.NewDBStatsCollector(d.Reader(), "reader"))
 	}
 	var err error
-	if a.auth, err = newAuth(d, log, cfg); err != nil {
+	a.units = register.NewService(d, log)
+	if a.auth, err = newAuth(d, log, cfg, a.units); err != nil {
 		return nil, err
 	}
 	if a.ui, err = web.NewUI(log); err != nil {
@@ -94,7 +98,6 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	jobsH.Register(a.router)
-	a.units = register.NewService(d, log)
 	unitsH, err := register.NewHandlers(a.units, a.ui)
 	if err != nil {
 		return nil, err

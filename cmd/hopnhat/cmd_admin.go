@@ -36,7 +36,7 @@ func withDB(cmd *cobra.Command, cfg *config, fn func(ctx context.Context, d *db.
 		return err
 	}
 	defer d.Close()
-	s, err := newAuth(d, log, cfg)
+	s, err := newAuth(d, log, cfg, register.NewService(d, log))
 	if err != nil {
 		return err
 	}

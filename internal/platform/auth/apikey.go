@@ -35,8 +35,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, in NewAPIKey) (string, APIKe
 	if in.Scope.Kind == "" {
 		in.Scope.Kind = reqctx.ScopeProvince
 	}
-	if !in.Scope.Valid() {
-		f["scope"] = "user.scope_invalid"
+	if k := s.scopeProblem(ctx, in.Scope); k != "" {
+		f["scope"] = k
 	}
 	if !in.ExpiresAt.IsZero() && !in.ExpiresAt.After(s.db.Now()) {
 		f["expires_at"] = "apikey.expiry_past"

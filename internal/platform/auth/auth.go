@@ -37,6 +37,9 @@ type User struct {
 	PasswordChangedAt  time.Time
 	LastLoginAt        time.Time
 	Version            int64
+	// ScopeName is what Scope.Code stands for ("Phường Lê Chân"), when a
+	// register knows it; set by User and Users, not stored.
+	ScopeName string
 }
 
 // NewUser is the input to CreateUser.

@@ -24,6 +24,39 @@ type Config struct {
 	SessionAbsolute time.Duration // a session ends this long after sign-in (default 12 h)
 	Argon2          Argon2Params
 	Throttle        ThrottleConfig
+	// Scopes checks and names scope codes; nil accepts any code.
+	Scopes Scopes
+}
+
+// Scopes checks scope codes against the registers that define them (the
+// administrative units for ward scopes) and names them. The platform cannot
+// import those modules, so the app passes them in.
+type Scopes interface {
+	// CheckScope returns the i18n key of what is wrong with sc's code, or "".
+	CheckScope(ctx context.Context, sc reqctx.Scope) string
+	// ScopeName returns the name sc's code stands for, or "".
+	ScopeName(ctx context.Context, sc reqctx.Scope) string
+}
+
+// scopeProblem returns the i18n key of what is wrong with sc, or "".
+func (s *Service) scopeProblem(ctx context.Context, sc reqctx.Scope) string {
+	if !sc.Valid() {
+		return "user.scope_invalid"
+	}
+	if s.cfg.Scopes == nil {
+		return ""
+	}
+	return s.cfg.Scopes.CheckScope(ctx, sc)
+}
+
+// named fills the users' ScopeName.
+func (s *Service) named(ctx context.Context, us []User) {
+	if s.cfg.Scopes == nil {
+		return
+	}
+	for i := range us {
+		us[i].ScopeName = s.cfg.Scopes.ScopeName(ctx, us[i].Scope)
+	}
 }
 
 func (c *Config) defaults() {
@@ -137,6 +170,9 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	if err := validateUser(&in); err != nil {
 		return User{}, err
 	}
+	if k := s.scopeProblem(ctx, in.Scope); k != "" {
+		return User{}, apperr.InvalidFields(map[string]string{"scope": k})
+	}
 	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
@@ -171,7 +207,13 @@ func scopeString(sc reqctx.Scope) string {
 
 // User returns one user.
 func (s *Service) User(ctx context.Context, id string) (User, error) {
-	return storeGetUser(ctx, s.db, id)
+	u, err := storeGetUser(ctx, s.db, id)
+	if err == nil {
+		us := []User{u}
+		s.named(ctx, us)
+		u = us[0]
+	}
+	return u, err
 }
 
 // UserByName returns the user with username.
@@ -182,7 +224,9 @@ func (s *Service) UserByName(ctx context.Context, username string) (User, error)
 
 // Users lists users matching f and the total count.
 func (s *Service) Users(ctx context.Context, f UserFilter) ([]User, int, error) {
-	return storeListUsers(ctx, s.db, f)
+	us, n, err := storeListUsers(ctx, s.db, f)
+	s.named(ctx, us)
+	return us, n, err
 }
 
 // CountUsers returns how many accounts exist.
@@ -227,8 +271,10 @@ func (s *Service) UpdateUser(ctx context.Context, id string, up UserUpdate) (Use
 			u.Role = *up.Role
 		}
 		if up.Scope != nil {
-			if !up.Scope.Valid() {
-				f["scope"] = "user.scope_invalid"
+			if *up.Scope != u.Scope {
+				if k := s.scopeProblem(ctx, *up.Scope); k != "" {
+					f["scope"] = k
+				}
 			}
 			u.Scope = *up.Scope
 		}
