@@ -3,6 +3,7 @@ package register_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"io"
 	"log/slog"
 	"strings"
@@ -21,8 +22,7 @@ import (
 
 var modules = []db.Module{audit.Migrations, register.Migrations}
 
-func newService(t *testing.T, d *db.DB) *register.Service {
-	t.Helper()
+func newService(_ testing.TB, d *db.DB) *register.Service {
 	return register.NewService(d, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
@@ -227,4 +227,42 @@ func TestConvertFileKeepsADay(t *testing.T) {
 			t.Fatalf("purge: got %d, %v; want 1", n, err)
 		}
 	})
+}
+
+// BenchmarkIndexLoad reads the whole register from the database and builds
+// the index, as a replica does at start; it reports the heap the index holds.
+func BenchmarkIndexLoad(b *testing.B) {
+	reg := refdatatest.Register(b)
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			var d *db.DB
+			if engine == "sqlite" {
+				d = dbtest.SQLite(b, modules)
+			} else {
+				if dbtest.PostgresURL() == "" {
+					b.Skip("HOPNHAT_TEST_POSTGRES not set")
+				}
+				d = dbtest.Postgres(b, modules)
+			}
+			if _, err := newService(nil, d).Import(ctxAs("bench"), reg); err != nil {
+				b.Fatal(err)
+			}
+			var heap uint64
+			b.ReportAllocs()
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				idx, err := newService(nil, d).Index(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				heap = after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+				runtime.KeepAlive(idx)
+			}
+			b.ReportMetric(float64(heap)/(1<<20), "MB-held")
+		})
+	}
 }
