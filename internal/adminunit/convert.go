@@ -75,6 +75,9 @@ type Result struct {
 	// Street is the part of the address before the units: house number,
 	// street, hamlet.
 	Street string
+	// Decoded names the legacy font encoding (EncodingTCVN3, EncodingVNI) the
+	// address was read in, folded; empty for Unicode text.
+	Decoded string
 }
 
 type provOpt struct {
@@ -122,8 +125,14 @@ func (x *Index) Convert(addr string, opt Options) Result {
 	}
 	s := x.pool.Get().(*scratch)
 	defer x.pool.Put(s)
-	s.input = addr
-	s.tz.run(addr)
+	text := addr
+	if suspectLegacy(addr) {
+		if dec, enc := x.decodeLegacy(s, addr); enc != "" {
+			text, res.Decoded = dec, enc
+		}
+	}
+	s.input = text
+	s.tz.run(text)
 	toks := s.tz.toks
 	if len(toks) == 0 {
 		res.Reason = ReasonEmpty
@@ -149,7 +158,6 @@ func (x *Index) Convert(addr string, opt Options) Result {
 		return res
 	}
 	x.decide(s, &res)
-	s.input = ""
 	return res
 }
 
@@ -486,9 +494,9 @@ func (x *Index) decide(s *scratch, res *Result) {
 	}
 	toks := s.tz.toks
 	if top.start > 0 {
-		res.Street = trimStreet(res.Input[:toks[top.start].start])
+		res.Street = trimStreet(s.input[:toks[top.start].start])
 	} else if top.end < len(toks) {
-		res.Street = trimStreet(res.Input[toks[top.end-1].end:])
+		res.Street = trimStreet(s.input[toks[top.end-1].end:])
 	}
 	if !same {
 		res.Status = StatusAmbiguous

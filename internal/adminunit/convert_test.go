@@ -20,6 +20,7 @@ func TestConvert(t *testing.T) {
 		street     string
 		candidates []string
 		reason     string
+		decoded    string
 	}{
 		{name: "full legacy address", addr: "Phường Phúc Xá, Quận Ba Đình, Thành phố Hà Nội", status: "exact", ward: "00097", rule: "exact"},
 		{name: "abbreviations and alias", addr: "12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM", status: "exact", ward: "26740", rule: "alias", street: "12 Lê Lợi"},
@@ -39,6 +40,9 @@ func TestConvert(t *testing.T) {
 		{name: "empty", addr: "   ", status: "not_found", reason: "empty"},
 		{name: "too long", addr: strings.Repeat("Phường Phúc Xá ", 100), status: "not_found", reason: "too_long"},
 		{name: "invalid UTF-8", addr: "\xff\xfe Ph\x80ường", status: "not_found"},
+		{name: "TCVN3 (ABC font) text", addr: "Sè 5 Lª Lîi, Ph­êng BÕn NghÐ, QuËn 1, TP. Hå ChÝ Minh", status: "exact", ward: "26740", decoded: "tcvn3"},
+		{name: "VNI font text", addr: "Phöôøng Beán Ngheù, Quaän 1, TP. Hoà Chí Minh", status: "exact", ward: "26740", decoded: "vni"},
+		{name: "Unicode with Latin-1 letters stays Unicode", addr: "Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh", status: "exact", ward: "26740", decoded: ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,6 +64,9 @@ func TestConvert(t *testing.T) {
 			}
 			if r.Input != tc.addr {
 				t.Errorf("input not kept")
+			}
+			if r.Decoded != tc.decoded {
+				t.Errorf("decoded: got %q, want %q", r.Decoded, tc.decoded)
 			}
 		})
 	}

@@ -161,6 +161,7 @@ type resultJSON struct {
 	LegacyProvinceCode string   `json:"legacy_province_code,omitempty"`
 	Street             string   `json:"street,omitempty"`
 	ReviewID           string   `json:"review_id,omitempty"`
+	Decoded            string   `json:"decoded,omitempty"` // tcvn3 or vni: read from an old font encoding
 	// For pages: the candidates and the legacy ward by name.
 	CandidateUnits []*adminunit.Unit `json:"-"`
 	LegacyWard     *adminunit.Unit   `json:"-"`
@@ -189,7 +190,7 @@ func resultOf(idx *adminunit.Index, c Conversion) resultJSON {
 	return resultJSON{CandidateUnits: cands, LegacyWard: legacy, Input: c.Input, ProvinceCode: c.ProvinceCode, WardCode: c.WardCode, Status: string(c.Status),
 		Rule: string(c.Rule), Form: string(c.Form), ProvinceName: p, WardName: w, Candidates: c.Candidates, Reason: c.Reason,
 		LegacyWardCode: c.LegacyWardCode, LegacyDistrictCode: c.LegacyDistrictCode, LegacyProvinceCode: c.LegacyProvinceCode,
-		Street: c.Street, ReviewID: c.ReviewID}
+		Street: c.Street, ReviewID: c.ReviewID, Decoded: c.Decoded}
 }
 
 // --- API ---

@@ -38,13 +38,13 @@ const (
 // The first four are the contract with scripts and must not move.
 func LineColumns() []string {
 	return []string{"input", "province_code", "ward_code", "status", "rule", "form",
-		"province_name", "ward_name", "candidates", "reason", "legacy_ward_code", "street"}
+		"province_name", "ward_name", "candidates", "reason", "legacy_ward_code", "street", "decoded"}
 }
 
 // ResultColumns are the columns appended to each row of a spreadsheet.
 func ResultColumns() []string {
 	return []string{"province_code", "ward_code", "status", "rule",
-		"province_name", "ward_name", "candidates", "reason"}
+		"province_name", "ward_name", "candidates", "reason", "decoded"}
 }
 
 // Summary counts converted rows by status.
@@ -166,6 +166,7 @@ func (c *Converter) Lines(ctx context.Context, in io.Reader, out io.Writer) erro
 			rec[0], rec[1], rec[2], rec[3] = validUTF8(r.Input), r.ProvinceCode, r.WardCode, string(r.Status)
 			rec[4], rec[5], rec[6], rec[7] = string(r.Rule), string(r.Form), prov, ward
 			rec[8], rec[9], rec[10], rec[11] = strings.Join(r.Candidates, ";"), r.Reason, r.LegacyWardCode, validUTF8(r.Street)
+			rec[12] = r.Decoded
 			if err := w.Write(rec); err != nil {
 				return err
 			}
@@ -281,7 +282,7 @@ func (c *Converter) Table(ctx context.Context, src Source, column string, dst Si
 				out = append(out, "")
 			}
 			out = append(out, r.ProvinceCode, r.WardCode, string(r.Status), string(r.Rule),
-				prov, ward, strings.Join(r.Candidates, ";"), r.Reason)
+				prov, ward, strings.Join(r.Candidates, ";"), r.Reason, r.Decoded)
 			if err := dst.Write(cleanRow(out)); err != nil {
 				return err
 			}
