@@ -3,9 +3,9 @@ package register_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
