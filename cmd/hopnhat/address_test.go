@@ -445,3 +445,36 @@ func TestAddressConvertHelpIsBilingual(t *testing.T) {
 		}
 	}
 }
+
+// The import reports per file, updates in place when run again, and the
+// convert command then reads the database (with officers' street rules)
+// rather than the lists' directory.
+func TestAdminUnitImportCommand(t *testing.T) {
+	dir := refdatatest.Dir(t)
+	data := t.TempDir()
+	if _, _, err := run(t, data, "", "adminunit", "import", "--dir", filepath.Join(t.TempDir(), "none")); err == nil {
+		t.Fatal("import from a missing directory: want an error")
+	}
+	out := mustRun(t, data, "", "adminunit", "import", "--dir", dir)
+	for _, want := range []string{"danhmuchanhchinh.gso.gov.vn_ward_2025-07-18.csv: đọc 10035 dòng, nạp 10035, bỏ qua 0", "Units: 14149 inserted, 0 updated"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first import lacks %q:\n%s", want, out)
+		}
+	}
+	out = mustRun(t, data, "", "adminunit", "import", "--dir", dir)
+	if !strings.Contains(out, "Units: 0 inserted, 14149 updated") {
+		t.Errorf("second import should update in place:\n%s", out)
+	}
+	out = mustRun(t, data, "", "adminunit", "basis", "--province", "31", "--basis", "Nghị quyết thử")
+	if !strings.Contains(out, "links updated") {
+		t.Errorf("basis: %s", out)
+	}
+	if _, _, err := run(t, data, "", "adminunit", "basis", "--province", "99", "--basis", "x"); err == nil || !strings.Contains(err.Error(), "Không có đơn vị hành chính này") {
+		t.Errorf("basis for an unknown province: got %v", err)
+	}
+	// No --adminunits-dir: the imported register answers.
+	out = mustRun(t, data, "Phường Phúc Xá, Quận Ba Đình, Hà Nội\n", "address", "convert")
+	if !strings.Contains(out, ",01,00097,exact,") {
+		t.Errorf("convert from the imported register: %s", out)
+	}
+}

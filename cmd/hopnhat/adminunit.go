@@ -87,7 +87,43 @@ Ví dụ / example:  hopnhat adminunit import --dir ../shared/data/adminunits`,
 		},
 	}
 	imp.Flags().StringVar(&dir, "dir", "", "thư mục danh mục / the lists' directory (default HOPNHAT_ADMINUNITS_DIR)")
-	cmd.AddCommand(imp)
+	cmd.AddCommand(imp, adminunitBasisCmd(cfg))
+	return cmd
+}
+
+func adminunitBasisCmd(cfg *config) *cobra.Command {
+	var province, basis string
+	var replace bool
+	cmd := &cobra.Command{
+		Use:   "basis",
+		Short: "ghi căn cứ pháp lý cho mọi xã, phường của một tỉnh — record the legal basis for a province's wards",
+		Long: `Ghi một căn cứ pháp lý (nghị quyết của UBTVQH về sắp xếp ĐVHC cấp xã) cho mọi liên kết tới các xã, phường
+của tỉnh mới --province; căn cứ đã sửa tay được giữ, trừ khi có --replace.
+Records one legal basis on every link into the wards of the new province --province; hand-edited bases
+are kept unless --replace is given.
+
+Ví dụ / example:  hopnhat adminunit basis --province 31 --basis "Nghị quyết số …/NQ-UBTVQH15"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cliActor(cmd.Context())
+			d, err := openDB(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			n, err := register.NewService(d, slog.New(slog.DiscardHandler)).SetProvinceBasis(ctx, province, basis, replace)
+			if err != nil {
+				return explain(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "đã ghi cho %d liên kết / %d links updated\n", n, n)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&province, "province", "", "mã tỉnh mới (2 chữ số) / new province code (2 digits)")
+	cmd.Flags().StringVar(&basis, "basis", "", "căn cứ pháp lý / legal basis")
+	cmd.Flags().BoolVar(&replace, "replace", false, "ghi đè cả căn cứ đã sửa tay / also replace hand-edited bases")
+	_ = cmd.MarkFlagRequired("province")
+	_ = cmd.MarkFlagRequired("basis")
 	return cmd
 }
 

@@ -128,6 +128,8 @@ var routeAccess = map[string]access{
 	"POST /adminunits/review/{id}":                                         reviewers,
 	"GET /adminunits/{level}/{code}":                                       signedIn,
 	"POST /adminunits/{level}/{code}/basis":                                adminOnly,
+	"POST /adminunits/province/{code}/ward-basis":                          adminOnly,
+	"PUT /api/v1/adminunits/province/{code}/ward-basis":                    adminOnly,
 	"GET /api/v1/adminunits":                                               signedIn,
 	"GET /api/v1/adminunits/code/{code}":                                   signedIn,
 	"GET /api/v1/adminunits/reviews":                                       reviewers,

@@ -81,6 +81,7 @@ func (h *Handlers) Register(rt *web.Router) {
 	rt.Handle("POST /adminunits/review/{id}", reviewers, h.decideForm)
 	rt.Handle("GET /adminunits/{level}/{code}", anyone, h.unitPage)
 	rt.Handle("POST /adminunits/{level}/{code}/basis", admins, h.basisForm)
+	rt.Handle("POST /adminunits/province/{code}/ward-basis", admins, h.provinceBasisForm)
 
 	rt.Handle("GET /api/v1/adminunits", anyone, h.apiSearch)
 	rt.Handle("GET /api/v1/adminunits/code/{code}", anyone, h.apiCodeAt)
@@ -88,6 +89,7 @@ func (h *Handlers) Register(rt *web.Router) {
 	rt.Handle("POST /api/v1/adminunits/reviews/{id}", reviewers, h.apiDecide)
 	rt.Handle("GET /api/v1/adminunits/{level}/{code}", anyone, h.apiUnit)
 	rt.Handle("PUT /api/v1/adminunits/{level}/{code}/links/{toLevel}/{toCode}/basis", admins, h.apiBasis)
+	rt.Handle("PUT /api/v1/adminunits/province/{code}/ward-basis", admins, h.apiProvinceBasis)
 	rt.Handle("POST /api/v1/addresses/convert", anyone, h.apiConvert)
 }
 
@@ -392,6 +394,34 @@ func (h *Handlers) apiBasis(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return web.WriteJSON(w, http.StatusOK, map[string]any{"basis": strings.TrimSpace(req.Basis), "version": v})
+}
+
+func (h *Handlers) apiProvinceBasis(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Basis   string `json:"basis"`
+		Replace bool   `json:"replace"`
+	}
+	if err := web.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	n, err := h.s.SetProvinceBasis(r.Context(), r.PathValue("code"), req.Basis, req.Replace)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, map[string]any{"links_changed": n})
+}
+
+func (h *Handlers) provinceBasisForm(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	code := r.PathValue("code")
+	n, err := h.s.SetProvinceBasis(r.Context(), code, r.FormValue("basis"), r.FormValue("replace") == "1")
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/adminunits/province/"+url.PathEscape(code)+"?ok=flash.province_basis_saved&n="+strconv.Itoa(n), http.StatusSeeOther)
+	return nil
 }
 
 func linkRefOf(fl, fc, tl, tc string) (LinkRef, error) {

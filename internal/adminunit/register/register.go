@@ -418,3 +418,50 @@ func (s *Service) LinkVersion(ctx context.Context, ref LinkRef) (int64, error) {
 	}
 	return v, nil
 }
+
+const (
+	provinceBasis = `UPDATE adminunit_link SET basis = $1, basis_edited = TRUE, version = version + 1, updated_at = $2
+WHERE to_level = 'ward' AND to_code IN (SELECT code FROM adminunit_unit WHERE level = 'ward' AND province_code = $3)`
+	provinceBasisKeepEdited = provinceBasis + ` AND basis_edited = FALSE`
+)
+
+// SetProvinceBasis records one legal basis on every link into the wards of a
+// new province: the ward-level reorganisation was decided by one resolution
+// per province. Bases an admin already edited stay unless replace is set.
+// It returns how many links changed.
+func (s *Service) SetProvinceBasis(ctx context.Context, province, basis string, replace bool) (int, error) {
+	basis = strings.TrimSpace(basis)
+	switch {
+	case basis == "":
+		return 0, apperr.InvalidFields(map[string]string{"basis": "adminunit.basis.required"})
+	case len([]rune(basis)) > 300:
+		return 0, apperr.InvalidFields(map[string]string{"basis": "adminunit.basis.too_long"})
+	}
+	var n int64
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		var name string
+		err := tx.QueryRowContext(ctx, `SELECT name FROM adminunit_unit WHERE level = 'province' AND code = $1`, province).Scan(&name)
+		if err != nil {
+			return db.NotFoundIfNoRows(err, "adminunit.unit.not_found")
+		}
+		q := provinceBasisKeepEdited
+		if replace {
+			q = provinceBasis
+		}
+		res, err := tx.ExecContext(ctx, q, basis, db.Micros(tx.Now), province)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		if err := bump(ctx, tx); err != nil {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Record{Action: "adminunit.basis_province", ObjectType: "adminunit", ObjectID: "province/" + province,
+			Details: map[string]any{"basis": basis, "links": n, "replace": replace}})
+		return err
+	})
+	if err == nil {
+		s.invalidate()
+	}
+	return int(n), err
+}

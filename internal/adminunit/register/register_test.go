@@ -266,3 +266,72 @@ func BenchmarkIndexLoad(b *testing.B) {
 		})
 	}
 }
+
+func TestSetProvinceBasis(t *testing.T) {
+	reg := refdatatest.Register(t)
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		ctx := ctxAs("admin")
+		s := newService(t, d)
+		if _, err := s.Import(ctx, reg); err != nil {
+			t.Fatal(err)
+		}
+		// One link of Hải Phòng was edited by hand before.
+		ref := register.LinkRef{FromLevel: adminunit.LevelLegacyWard, FromCode: "11008", ToLevel: adminunit.LevelWard}
+		for _, r := range reg.Links {
+			if r.FromLevel == ref.FromLevel && r.FromCode == ref.FromCode {
+				ref.ToCode = r.ToCode
+			}
+		}
+		v, err := s.LinkVersion(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetBasis(ctx, ref, "ghi tay", v); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.SetProvinceBasis(ctx, "31", "Nghị quyết 1669/NQ-UBTVQH15", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, other int
+		for _, l := range reg.Links {
+			if l.ToLevel != adminunit.LevelWard {
+				continue
+			}
+			for _, u := range reg.Units {
+				if u.Level == adminunit.LevelWard && u.Code == l.ToCode && u.ProvinceCode == "31" {
+					want++
+				}
+			}
+		}
+		if n != want-1 || n < 100 {
+			t.Fatalf("links changed: got %d, want %d (all of Hải Phòng's but the edited one)", n, want-1)
+		}
+		idx, err := s.Index(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range idx.Successors(adminunit.LevelLegacyWard, "11008") {
+			if r.Unit.Code == ref.ToCode && r.Link.Basis != "ghi tay" {
+				t.Fatalf("the hand-edited basis was overwritten: %q", r.Link.Basis)
+			}
+		}
+		for _, r := range idx.Successors(adminunit.LevelLegacyWard, "00001") {
+			if r.Link.Basis != "" {
+				other++
+			}
+		}
+		if other != 0 {
+			t.Fatal("a link outside the province changed")
+		}
+		if n, err := s.SetProvinceBasis(ctx, "31", "Nghị quyết 1669/NQ-UBTVQH15", true); err != nil || n != want {
+			t.Fatalf("with replace: got %d, %v; want %d", n, err, want)
+		}
+		if _, err := s.SetProvinceBasis(ctx, "99", "x", false); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("unknown province: got %v, want NotFound", err)
+		}
+		if _, err := s.SetProvinceBasis(ctx, "31", " ", false); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("empty basis: got %v, want Invalid", err)
+		}
+	})
+}
