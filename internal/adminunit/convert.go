@@ -109,7 +109,10 @@ type cand struct {
 
 type scratch struct {
 	input string
-	tz    tokenizer
+	// provLo, provHi bound the longest province name read at the end (or,
+	// reversed, the start): no district or ward name is read inside it.
+	provLo, provHi int
+	tz             tokenizer
 	provs []provOpt
 	dists []distOpt
 	cands []cand
@@ -244,6 +247,10 @@ func (x *Index) chain(s *scratch, head, tail int, reversed bool, opt Options) {
 		}
 		x.typoProvince(s, tail)
 	}
+	s.provLo, s.provHi = tail, head
+	for _, p := range s.provs {
+		s.provLo, s.provHi = min(s.provLo, p.start), max(s.provHi, p.end)
+	}
 	if !reversed {
 		s.provs = append(s.provs, provOpt{start: tail, end: tail, legacy: -1, newp: -1})
 	}
@@ -315,6 +322,16 @@ func (x *Index) provinces(s *scratch, head, tail int, reversed bool) {
 	x.spansNext(s, head, tail, at, reversed, add)
 }
 
+// insideProvince reports whether a name lies within the longest province
+// name read: "Bà Rịa" in "Tỉnh Bà Rịa - Vũng Tàu" is part of the province,
+// not a ward before a province "Vũng Tàu".
+func (s *scratch) insideProvince(sp span, reversed bool) bool {
+	if reversed {
+		return sp.e <= s.provHi
+	}
+	return sp.ns >= s.provLo
+}
+
 // spansNext calls fn for every name next to the anchor at: ending there in
 // the usual order, starting there (perhaps after a type word) when reversed.
 func (x *Index) spansNext(s *scratch, head, tail, at int, reversed bool, fn func(span)) {
@@ -336,7 +353,7 @@ func (x *Index) spansFrom(s *scratch, lo, hi, st, L int, fn func(span)) {
 		if ns+L > hi {
 			return
 		}
-		sp, ok := x.spanAt(s, lo, ns, ns+L)
+		sp, ok := x.spanAt(s, st, ns, ns+L) // the type word, if any, is at st, not before it
 		if ok && sp.ts == st {
 			fn(sp)
 		}
@@ -355,6 +372,9 @@ func (x *Index) provinceOK(p provOpt, u int32) (ok, strong bool) {
 
 func (x *Index) districts(s *scratch, head, tail int, p provOpt, reversed bool) {
 	add := func(sp span) {
+		if s.insideProvince(sp, reversed) {
+			return
+		}
 		for _, r := range sp.refs {
 			if x.units[r.unit].Level != LevelLegacyDistrict {
 				continue
@@ -382,6 +402,9 @@ func (x *Index) districts(s *scratch, head, tail int, p provOpt, reversed bool) 
 // province, is taken for a street.
 func (x *Index) wards(s *scratch, head, tail int, p provOpt, d distOpt, reversed bool, opt Options) {
 	add := func(sp span) {
+		if s.insideProvince(sp, reversed) {
+			return
+		}
 		if d.unit < 0 {
 			for _, od := range s.dists {
 				if od.unit >= 0 && od.typed && ((!reversed && od.start <= sp.ns) || (reversed && od.end >= sp.e)) {

@@ -86,6 +86,9 @@ func (x *Index) typePhrase(s *scratch, a, b int) (uint16, bool) {
 	if b-a > len(ids) || a < 0 || b > len(s.tz.toks) {
 		return 0, false
 	}
+	if b-a == 1 && s.tz.toks[a].id == 0 {
+		return typoType(s.tz.word(a))
+	}
 	for j := a; j < b; j++ {
 		t := s.tz.toks[j]
 		if t.id == 0 || (j > a && t.brk) {
@@ -95,6 +98,26 @@ func (x *Index) typePhrase(s *scratch, a, b int) (uint16, bool) {
 	}
 	bits, ok := x.types[hashIDs(ids[:b-a])]
 	return bits, ok
+}
+
+// longTypes are the type words long enough to recognise with a typo
+// ("phuờg", "huyn"); shorter ones are too close to other words.
+var longTypes = []struct {
+	word string
+	bits uint16
+}{{"phuong", tPhuong}, {"huyen", tHuyen}}
+
+// typoType reads an unknown word as a long type word one edit away.
+func typoType(w []byte) (uint16, bool) {
+	if len(w) < 4 {
+		return 0, false
+	}
+	for _, t := range longTypes {
+		if editDistance(w, t.word, 1) <= 1 {
+			return t.bits, true
+		}
+	}
+	return 0, false
 }
 
 // typeBefore returns the type word ending at ns, if any, not reaching below lo.
