@@ -113,10 +113,10 @@ type scratch struct {
 	// reversed, the start): no district or ward name is read inside it.
 	provLo, provHi int
 	tz             tokenizer
-	provs []provOpt
-	dists []distOpt
-	cands []cand
-	buf   []byte
+	provs          []provOpt
+	dists          []distOpt
+	cands          []cand
+	buf            []byte
 }
 
 // Convert reads a free-text address and converts it to the new units.
