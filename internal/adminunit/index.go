@@ -473,17 +473,23 @@ type StreetRule struct {
 // ErrRule is returned by WithRules for a rule that does not fit the register.
 var ErrRule = errors.New("street rule does not fit the register")
 
+// RuleFits reports whether r names a legacy ward and one of the new wards
+// that received part of it.
+func (x *Index) RuleFits(r StreetRule) bool {
+	l, w := x.lookup(LevelLegacyWard, r.LegacyWard), x.lookup(LevelWard, r.Ward)
+	return l >= 0 && w >= 0 && slices.Contains(x.succ[l], w)
+}
+
 // WithRules returns an index that shares x's register and answers divided
 // wards from rules. Rules for wards that were not divided, or naming a new
 // ward that did not receive part of the legacy ward, are refused.
 func (x *Index) WithRules(rules []StreetRule) (*Index, error) {
 	m := make(map[ruleKey]int32, len(rules))
 	for _, r := range rules {
-		l, w := x.lookup(LevelLegacyWard, r.LegacyWard), x.lookup(LevelWard, r.Ward)
-		if l < 0 || w < 0 || !slices.Contains(x.succ[l], w) {
+		if !x.RuleFits(r) {
 			return nil, fmt.Errorf("%w: %s %q → %s", ErrRule, r.LegacyWard, r.StreetKey, r.Ward)
 		}
-		m[ruleKey{l, r.StreetKey}] = w
+		m[ruleKey{x.lookup(LevelLegacyWard, r.LegacyWard), r.StreetKey}] = x.lookup(LevelWard, r.Ward)
 	}
 	y := &Index{}
 	*y = x.shallow()

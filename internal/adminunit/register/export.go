@@ -51,7 +51,7 @@ func owner(ctx context.Context) string {
 // from r and keeps the result, in the same format, for its owner to
 // download. The whole file is converted or nothing is kept.
 func (s *Service) ConvertFile(ctx context.Context, name string, r io.Reader, size int64, opt FileOptions) (Export, error) {
-	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = cleanText(filepath.Base(strings.ReplaceAll(name, "\\", "/")))
 	format, ok := sheet.FormatOf(name)
 	if !ok {
 		return Export{}, apperr.InvalidFields(map[string]string{"file": "adminunit.sheet.type"})
@@ -108,9 +108,14 @@ func (s *Service) ConvertFile(ctx context.Context, name string, r io.Reader, siz
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		e.CreatedAt = tx.Now
 		source := "file:" + name
+		e.Queued = 0
 		for _, q := range review {
-			if _, err := s.enqueue(ctx, tx, source, strconv.Itoa(q.row), q.res); err != nil {
+			_, added, err := s.enqueue(ctx, tx, source, strconv.Itoa(q.row), q.res)
+			if err != nil {
 				return err
+			}
+			if added {
+				e.Queued++
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO adminunit_export (id, owner, file_name, format, content, rows_total, exact, split,
@@ -121,7 +126,7 @@ ambiguous, not_found, queued, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8
 			return err
 		}
 		_, err = audit.Append(ctx, tx, audit.Record{Action: "adminunit.convert_file", ObjectType: "adminunit_export", ObjectID: e.ID,
-			Details: map[string]any{"file": name, "rows": e.Summary.Rows, "queued": e.Queued}})
+			Details: map[string]any{"rows": e.Summary.Rows, "queued": e.Queued}})
 		return err
 	})
 	if err != nil {

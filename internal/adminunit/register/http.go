@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hopnhat/internal/adminunit"
 	"hopnhat/internal/adminunit/sheet"
@@ -91,6 +92,15 @@ func (h *Handlers) Register(rt *web.Router) {
 	rt.Handle("PUT /api/v1/adminunits/{level}/{code}/links/{toLevel}/{toCode}/basis", admins, h.apiBasis)
 	rt.Handle("PUT /api/v1/adminunits/province/{code}/ward-basis", admins, h.apiProvinceBasis)
 	rt.Handle("POST /api/v1/addresses/convert", anyone, h.apiConvert)
+}
+
+// mayQueue reports whether the caller may put addresses in the review
+// queue: only those who may also decide them.
+func mayQueue(ctx context.Context) error {
+	if p := reqctx.PrincipalOf(ctx); p != nil && (p.Role == reqctx.RoleAdmin || p.Role == reqctx.RoleCoordinator || p.Role == reqctx.RoleOfficer) {
+		return nil
+	}
+	return apperr.New(apperr.Forbidden, "adminunit.review.forbidden")
 }
 
 // LargerBodies lists the paths whose bodies may exceed the default limit.
@@ -301,6 +311,11 @@ func (h *Handlers) apiConvert(w http.ResponseWriter, r *http.Request) error {
 	var req convertRequest
 	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
+	}
+	if req.Review {
+		if err := mayQueue(r.Context()); err != nil {
+			return err
+		}
 	}
 	out, err := h.s.Convert(r.Context(), req.Addresses, ConvertOptions{Form: adminunit.Form(req.Form), Review: req.Review,
 		Source: req.Source, Refs: req.Refs})
@@ -526,7 +541,6 @@ func (h *Handlers) basisForm(w http.ResponseWriter, r *http.Request) error {
 	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	from := r.PathValue("level") + "/" + r.PathValue("code")
 	ref, err := linkRefOf(r.FormValue("from_level"), r.FormValue("from_code"), r.FormValue("to_level"), r.FormValue("to_code"))
 	if err != nil {
 		return err
@@ -535,35 +549,40 @@ func (h *Handlers) basisForm(w http.ResponseWriter, r *http.Request) error {
 	if err := h.s.SetBasis(r.Context(), ref, r.FormValue("basis"), version); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/adminunits/"+from+"?ok=flash.basis_saved", http.StatusSeeOther)
+	http.Redirect(w, r, "/adminunits/"+url.PathEscape(r.PathValue("level"))+"/"+url.PathEscape(r.PathValue("code"))+"?ok=flash.basis_saved", http.StatusSeeOther)
 	return nil
 }
 
 type convertView struct {
-	Text    string
-	Form    string
-	Review  bool
-	Results []resultJSON
-	Summary map[string]int
-	Queued  int
-	TooMany bool
-	Err     *apperr.Error
-	FileErr *apperr.Error // of the upload form
-	Column  string
+	Text     string
+	Form     string
+	Review   bool
+	Results  []resultJSON
+	Summary  map[string]int
+	Queued   int
+	TooMany  bool
+	Err      *apperr.Error
+	FileErr  *apperr.Error // of the upload form
+	Column   string
+	MayQueue bool // the caller may queue undecided addresses for review
+	MaxLines int
 }
 
 func (h *Handlers) convertPage(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.s.Index(r.Context()); err != nil {
 		return h.notImported(w, r, err)
 	}
-	return h.pages.Render(w, r, "convert", convertView{})
+	return h.pages.Render(w, r, "convert", convertView{MayQueue: mayQueue(r.Context()) == nil, MaxLines: PastedAddresses})
 }
 
 func (h *Handlers) convertPaste(w http.ResponseWriter, r *http.Request) error {
 	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	v := convertView{Text: r.FormValue("addresses"), Form: r.FormValue("form"), Review: r.FormValue("review") == "1"}
+	v := convertView{Text: r.FormValue("addresses"), Form: r.FormValue("form"), Review: r.FormValue("review") == "1", MayQueue: mayQueue(r.Context()) == nil}
+	if v.Review && !v.MayQueue {
+		return mayQueue(r.Context())
+	}
 	var lines []string
 	for l := range strings.Lines(v.Text) {
 		if l = strings.TrimSpace(l); l != "" {
@@ -573,6 +592,7 @@ func (h *Handlers) convertPaste(w http.ResponseWriter, r *http.Request) error {
 	if len(lines) == 0 {
 		return h.renderConvertError(w, r, v, apperr.InvalidFields(map[string]string{"addresses": "adminunit.convert.empty"}))
 	}
+	v.MaxLines = PastedAddresses
 	if len(lines) > PastedAddresses {
 		lines, v.TooMany = lines[:PastedAddresses], true
 	}
@@ -687,7 +707,16 @@ func (h *Handlers) convertUpload(w http.ResponseWriter, r *http.Request) error {
 		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
 	}
 	defer r.MultipartForm.RemoveAll()
-	v := convertView{Column: r.FormValue("column"), Form: r.FormValue("form"), Review: r.FormValue("review") == "1"}
+	v := convertView{Column: r.FormValue("column"), Form: r.FormValue("form"), Review: r.FormValue("review") == "1", MayQueue: mayQueue(r.Context()) == nil}
+	if v.Review && !v.MayQueue {
+		return mayQueue(r.Context())
+	}
+	// The multipart fields skipped web.ParseForm's checks.
+	for _, f := range []string{v.Column, v.Form} {
+		if !utf8.ValidString(f) || strings.IndexByte(f, 0) >= 0 || len(f) > 200 {
+			return h.renderUploadError(w, r, v, apperr.InvalidFields(map[string]string{"column": "error.text_invalid"}))
+		}
+	}
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
 		return h.renderUploadError(w, r, v, apperr.InvalidFields(map[string]string{"file": "adminunit.sheet.no_file"}))

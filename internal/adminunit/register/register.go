@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hopnhat/internal/adminunit"
@@ -40,14 +41,16 @@ type Service struct {
 	db  *db.DB
 	log *slog.Logger
 
-	mu      sync.Mutex // serialises reloads
-	cur     *loaded
-	checked time.Time
+	mu  sync.Mutex // one reload at a time
+	cur atomic.Pointer[loaded]
 }
 
+// loaded is an index and the register generation it was built from, as of
+// the last check against the database.
 type loaded struct {
-	idx *adminunit.Index
-	gen int64
+	idx     *adminunit.Index
+	gen     int64
+	checked time.Time // zero: check at the next call
 }
 
 // NewService returns the register on d.
@@ -60,42 +63,48 @@ func NewService(d *db.DB, log *slog.Logger) *Service {
 // It is a Conflict (409): the request is fine, the server's state is not yet.
 var ErrNotImported = apperr.New(apperr.Conflict, "adminunit.not_imported")
 
-// Index returns the current index with the officers' street rules. It
-// reloads when another process changed the register.
+// Index returns the current index with the officers' street rules. It asks
+// the database at most every recheck whether another process changed the
+// register, and reloads when it did; meanwhile callers are not held up.
 func (s *Service) Index(ctx context.Context) (*adminunit.Index, error) {
+	if c := s.cur.Load(); c != nil && time.Since(c.checked) < recheck {
+		return c.idx, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
-	if s.cur != nil && now.Sub(s.checked) < recheck {
-		return s.cur.idx, nil
+	c := s.cur.Load()
+	if c != nil && time.Since(c.checked) < recheck {
+		return c.idx, nil // another caller just checked
 	}
 	gen, err := s.generation(ctx, s.db)
 	if err != nil {
-		if s.cur != nil {
+		if c != nil {
+			// Keep serving what we have; look again after recheck.
 			s.log.WarnContext(ctx, "adminunit generation check failed", "err", err)
-			return s.cur.idx, nil
+			s.cur.Store(&loaded{idx: c.idx, gen: c.gen, checked: time.Now()})
+			return c.idx, nil
 		}
 		return nil, err
 	}
-	s.checked = now
-	if s.cur != nil && s.cur.gen == gen {
-		return s.cur.idx, nil
+	if c != nil && c.gen == gen {
+		s.cur.Store(&loaded{idx: c.idx, gen: gen, checked: time.Now()})
+		return c.idx, nil
 	}
 	start := time.Now()
-	idx, err := s.load(ctx)
+	idx, gen, err := s.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.cur = &loaded{idx: idx, gen: gen}
+	s.cur.Store(&loaded{idx: idx, gen: gen, checked: time.Now()})
 	s.log.InfoContext(ctx, "adminunit index loaded", "units", idx.Len(), "generation", gen, "ms", time.Since(start).Milliseconds())
 	return idx, nil
 }
 
-// Invalidate makes the next Index call ask the database.
+// invalidate makes the next Index call ask the database.
 func (s *Service) invalidate() {
-	s.mu.Lock()
-	s.checked = time.Time{}
-	s.mu.Unlock()
+	if c := s.cur.Load(); c != nil {
+		s.cur.Store(&loaded{idx: c.idx, gen: c.gen})
+	}
 }
 
 const selectGeneration = `SELECT value FROM adminunit_meta WHERE key = 'generation'`
@@ -105,18 +114,19 @@ func (s *Service) generation(ctx context.Context, q db.Querier) (int64, error) {
 	if err := q.QueryRowContext(ctx, selectGeneration).Scan(&v); err != nil {
 		return 0, fmt.Errorf("adminunit generation: %w", err)
 	}
-	return strconv.ParseInt(v, 10, 64)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("adminunit generation %q: %w", v, err)
+	}
+	return n, nil
 }
 
-const bumpGeneration = `UPDATE adminunit_meta SET value = $1 WHERE key = 'generation'`
+// bumpGeneration adds one in a single statement, so concurrent changes on
+// PostgreSQL each count (a read then a write would lose some).
+const bumpGeneration = `UPDATE adminunit_meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'generation'`
 
 func bump(ctx context.Context, tx *db.Tx) error {
-	var v string
-	if err := tx.QueryRowContext(ctx, selectGeneration).Scan(&v); err != nil {
-		return fmt.Errorf("adminunit generation: %w", err)
-	}
-	n, _ := strconv.ParseInt(v, 10, 64)
-	_, err := tx.ExecContext(ctx, bumpGeneration, strconv.FormatInt(n+1, 10))
+	_, err := tx.ExecContext(ctx, bumpGeneration)
 	return err
 }
 
@@ -130,8 +140,12 @@ ORDER BY from_level, from_code, to_level, to_code`
 
 // Register reads the whole register from the database.
 func (s *Service) Register(ctx context.Context) (*adminunit.Register, error) {
+	return readRegister(ctx, s.db)
+}
+
+func readRegister(ctx context.Context, q db.Querier) (*adminunit.Register, error) {
 	reg := &adminunit.Register{}
-	rows, err := s.db.QueryContext(ctx, selectUnits)
+	rows, err := q.QueryContext(ctx, selectUnits)
 	if err != nil {
 		return nil, fmt.Errorf("read units: %w", err)
 	}
@@ -154,7 +168,7 @@ func (s *Service) Register(ctx context.Context) (*adminunit.Register, error) {
 	if len(reg.Units) == 0 {
 		return nil, ErrNotImported
 	}
-	lrows, err := s.db.QueryContext(ctx, selectLinks)
+	lrows, err := q.QueryContext(ctx, selectLinks)
 	if err != nil {
 		return nil, fmt.Errorf("read links: %w", err)
 	}
@@ -173,41 +187,53 @@ func (s *Service) Register(ctx context.Context) (*adminunit.Register, error) {
 	return reg, lrows.Err()
 }
 
-func (s *Service) load(ctx context.Context) (*adminunit.Index, error) {
-	reg, err := s.Register(ctx)
+// load reads the register, its generation and the street rules in one
+// read-only snapshot, so an import landing meanwhile cannot mix two versions.
+func (s *Service) load(ctx context.Context) (*adminunit.Index, int64, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.db.Dialect() == db.Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.Reader().BeginTx(ctx, opts)
 	if err != nil {
-		return nil, err
+		return nil, 0, fmt.Errorf("read adminunit register: %w", err)
+	}
+	defer tx.Rollback()
+	gen, err := s.generation(ctx, tx)
+	if err != nil {
+		return nil, 0, err
+	}
+	reg, err := readRegister(ctx, tx)
+	if err != nil {
+		return nil, 0, err
 	}
 	idx, err := adminunit.NewIndex(reg)
 	if err != nil {
-		return nil, fmt.Errorf("build adminunit index: %w", err)
+		return nil, 0, fmt.Errorf("build adminunit index: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, selectRules)
+	rows, err := tx.QueryContext(ctx, selectRules)
 	if err != nil {
-		return nil, fmt.Errorf("read street rules: %w", err)
+		return nil, 0, fmt.Errorf("read street rules: %w", err)
 	}
 	defer rows.Close()
 	var rules []adminunit.StreetRule
 	for rows.Next() {
 		var r adminunit.StreetRule
 		if err := rows.Scan(&r.LegacyWard, &r.StreetKey, &r.Ward); err != nil {
-			return nil, fmt.Errorf("read street rules: %w", err)
+			return nil, 0, fmt.Errorf("read street rules: %w", err)
+		}
+		// A rule that no longer fits a re-imported register is left out, not fatal.
+		if !idx.RuleFits(r) {
+			s.log.WarnContext(ctx, "street rule no longer fits the register", "legacy_ward", r.LegacyWard, "ward", r.Ward)
+			continue
 		}
 		rules = append(rules, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	// A rule that no longer fits a re-imported register is left out, not fatal.
-	kept := rules[:0]
-	for _, r := range rules {
-		if _, err := idx.WithRules([]adminunit.StreetRule{r}); err == nil {
-			kept = append(kept, r)
-		} else {
-			s.log.WarnContext(ctx, "street rule no longer fits the register", "legacy_ward", r.LegacyWard, "ward", r.Ward)
-		}
-	}
-	return idx.WithRules(kept)
+	idx, err = idx.WithRules(rules)
+	return idx, gen, err
 }
 
 // ImportResult counts what an import changed in the database.

@@ -3,10 +3,15 @@ package register_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -332,6 +337,131 @@ func TestSetProvinceBasis(t *testing.T) {
 		}
 		if _, err := s.SetProvinceBasis(ctx, "31", " ", false); !apperr.Is(err, apperr.Invalid) {
 			t.Fatalf("empty basis: got %v, want Invalid", err)
+		}
+	})
+}
+
+// Two officers deciding one review at once: exactly one wins, and the rule
+// and the audit trail agree with the review. Generation bumps all count.
+func TestConcurrentDecides(t *testing.T) {
+	reg := refdatatest.Register(t)
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		s := newService(t, d)
+		ctx := ctxAs("motcua")
+		if _, err := s.Import(ctx, reg); err != nil {
+			t.Fatal(err)
+		}
+		var addrs []string
+		for i := range 8 {
+			addrs = append(addrs, fmt.Sprintf("Số 5 phố Hàng %c, Phường Dương Nội, Quận Hà Đông, Hà Nội", rune('A'+i)))
+		}
+		out, err := s.Convert(ctx, addrs, register.ConvertOptions{Review: true, Source: "race"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after string
+		if err := d.QueryRowContext(ctx, `SELECT value FROM adminunit_meta WHERE key = 'generation'`).Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		var wins, conflicts atomic.Int32
+		var wg sync.WaitGroup
+		for _, o := range out {
+			for k := range 2 {
+				wg.Go(func() {
+					_, err := s.Decide(ctxAs(fmt.Sprintf("officer%d", k)), o.ReviewID, o.Candidates[k])
+					switch {
+					case err == nil:
+						wins.Add(1)
+					case apperr.Is(err, apperr.Conflict):
+						conflicts.Add(1)
+					default:
+						t.Errorf("decide: %v", err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if wins.Load() != int32(len(out)) || conflicts.Load() != int32(len(out)) {
+			t.Fatalf("got %d wins and %d conflicts, want %d of each", wins.Load(), conflicts.Load(), len(out))
+		}
+		for _, o := range out {
+			r, err := s.Review(ctx, o.ReviewID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rule string
+			if err := d.QueryRowContext(ctx, `SELECT ward_code FROM adminunit_street_rule WHERE legacy_code = $1 AND street_key = $2`,
+				r.LegacyWardCode, r.StreetKey).Scan(&rule); err != nil || rule != r.WardCode {
+				t.Errorf("review %s decided %s but its street rule says %q (%v)", r.ID, r.WardCode, rule, err)
+			}
+		}
+		if err := d.QueryRowContext(ctx, `SELECT value FROM adminunit_meta WHERE key = 'generation'`).Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := strconv.Atoi(before)
+		if a, _ := strconv.Atoi(after); a != b+len(out) {
+			t.Errorf("generation went from %d to %d, want +%d (one per decision)", b, a, len(out))
+		}
+	})
+}
+
+// The queue lists oldest first, pages by cursor, and an officer scoped to a
+// ward sees only the reviews that could land in that ward.
+func TestReviewOrderAndScope(t *testing.T) {
+	reg := refdatatest.Register(t)
+	dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+		clock := &dbtest.Clock{T: time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)}
+		d.SetClock(clock.Now)
+		s := newService(t, d)
+		ctx := ctxAs("admin")
+		if _, err := s.Import(ctx, reg); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for i := range 5 {
+			out, err := s.Convert(ctx, []string{fmt.Sprintf("Số %d, Phường Dương Nội, Quận Hà Đông, Hà Nội", i)}, register.ConvertOptions{Review: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, out[0].ReviewID)
+			clock.Advance(time.Minute)
+		}
+		var got []string
+		for after := ""; ; {
+			page, err := s.Reviews(ctx, register.ReviewFilter{Status: "pending", After: after, Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, r := range page {
+				got = append(got, r.ID)
+			}
+			after = page[len(page)-1].ID
+		}
+		if !slices.Equal(got, ids) {
+			t.Fatalf("queue order: got %v, want %v (oldest first)", got, ids)
+		}
+		cand := "00637" // Đại Mỗ received part of Dương Nội
+		in := reqctx.WithPrincipal(context.Background(), &reqctx.Principal{Kind: "user", ID: "u_w", Name: "w", Role: reqctx.RoleOfficer,
+			Scope: reqctx.Scope{Kind: reqctx.ScopeWard, Code: cand}})
+		out := reqctx.WithPrincipal(context.Background(), &reqctx.Principal{Kind: "user", ID: "u_o", Name: "o", Role: reqctx.RoleOfficer,
+			Scope: reqctx.Scope{Kind: reqctx.ScopeWard, Code: "00097"}})
+		if n, _ := s.CountPending(in); n != 5 {
+			t.Errorf("officer of a candidate ward: %d pending, want 5", n)
+		}
+		if n, _ := s.CountPending(out); n != 0 {
+			t.Errorf("officer of another ward: %d pending, want 0", n)
+		}
+		if list, _ := s.Reviews(out, register.ReviewFilter{}); len(list) != 0 {
+			t.Errorf("officer of another ward lists %d reviews", len(list))
+		}
+		if _, err := s.Decide(out, ids[0], cand); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("officer of another ward decides: got %v, want NotFound", err)
+		}
+		if _, err := s.Decide(in, ids[0], cand); err != nil {
+			t.Errorf("officer of a candidate ward decides: %v", err)
 		}
 	})
 }

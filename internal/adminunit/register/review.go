@@ -69,7 +69,7 @@ func (s *Service) Convert(ctx context.Context, addrs []string, opt ConvertOption
 			if len(opt.Refs) > 0 {
 				ref = opt.Refs[i]
 			}
-			id, err := s.enqueue(ctx, tx, source, ref, out[i].Result)
+			id, _, err := s.enqueue(ctx, tx, source, ref, out[i].Result)
 			if err != nil {
 				return err
 			}
@@ -89,21 +89,28 @@ const insertReview = `INSERT INTO adminunit_review (id, source, ref, input, lega
 status, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10)
 ON CONFLICT (source, ref, input) DO NOTHING`
 
+// cleanText makes s storable on both engines: valid UTF-8 and no NUL, which
+// PostgreSQL refuses and a spreadsheet cell can hold.
+func cleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
 // enqueue adds one review; the same record (source, ref, input) queued again
-// returns the existing review's id.
-func (s *Service) enqueue(ctx context.Context, tx *db.Tx, source, ref string, r adminunit.Result) (string, error) {
-	id := "rv_" + strings.ToLower(rand.Text()[:16])
-	res, err := tx.ExecContext(ctx, insertReview, id, source, ref, r.Input, r.LegacyWardCode, r.Street,
-		adminunit.StreetKey(r.Street), strings.Join(r.Candidates, ","), reqctx.Actor(ctx), db.Micros(tx.Now))
+// returns the existing review's id, and added false.
+func (s *Service) enqueue(ctx context.Context, tx *db.Tx, source, ref string, r adminunit.Result) (id string, added bool, err error) {
+	id = "rv_" + strings.ToLower(rand.Text()[:16])
+	source, ref, input, street := cleanText(source), cleanText(ref), cleanText(r.Input), cleanText(r.Street)
+	res, err := tx.ExecContext(ctx, insertReview, id, source, ref, input, r.LegacyWardCode, street,
+		adminunit.StreetKey(street), strings.Join(r.Candidates, ","), reqctx.Actor(ctx), db.Micros(tx.Now))
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
-		return id, nil
+		return id, true, nil
 	}
 	err = tx.QueryRowContext(ctx, `SELECT id FROM adminunit_review WHERE source = $1 AND ref = $2 AND input = $3`,
-		source, ref, r.Input).Scan(&id)
-	return id, err
+		source, ref, input).Scan(&id)
+	return id, false, err
 }
 
 // Review is an address waiting for (or settled by) an officer.
@@ -147,7 +154,24 @@ func scanReview(sc interface{ Scan(...any) error }) (Review, error) {
 	return r, nil
 }
 
-// Reviews lists reviews, oldest first, in pages.
+// wardScope returns the ward a principal scoped to one ward works for, or
+// "": such an officer sees and decides only the reviews that could land in
+// their ward. (Agency scopes wait for the agency register.)
+func wardScope(ctx context.Context) string {
+	if p := reqctx.PrincipalOf(ctx); p != nil && p.Scope.Kind == reqctx.ScopeWard {
+		return p.Scope.Code
+	}
+	return ""
+}
+
+// inScope is the SQL condition on candidates for wardScope; its two
+// parameters are the ward code and the LIKE pattern from scopePattern.
+const inScope = `($%d = '' OR (',' || candidates || ',') LIKE $%d)`
+
+func scopePattern(ward string) string { return "%," + db.EscapeLike(ward) + ",%" }
+
+// Reviews lists reviews, oldest first, in pages; After is the last id of the
+// previous page.
 func (s *Service) Reviews(ctx context.Context, f ReviewFilter) ([]Review, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
@@ -155,8 +179,12 @@ func (s *Service) Reviews(ctx context.Context, f ReviewFilter) ([]Review, error)
 	if f.Status != "" && f.Status != "pending" && f.Status != "decided" {
 		return nil, apperr.InvalidFields(map[string]string{"status": "adminunit.review.bad_status"})
 	}
+	ward := wardScope(ctx)
 	rows, err := s.db.QueryContext(ctx, `SELECT `+reviewCols+` FROM adminunit_review
-WHERE ($1 = '' OR status = $1) AND id > $2 ORDER BY id LIMIT $3`, f.Status, f.After, f.Limit)
+WHERE ($1 = '' OR status = $1)
+  AND ($2 = '' OR (created_at, id) > (SELECT created_at, id FROM adminunit_review WHERE id = $2))
+  AND `+fmt.Sprintf(inScope, 4, 5)+`
+ORDER BY created_at, id LIMIT $3`, f.Status, f.After, f.Limit, ward, scopePattern(ward))
 	if err != nil {
 		return nil, fmt.Errorf("list reviews: %w", err)
 	}
@@ -175,15 +203,25 @@ WHERE ($1 = '' OR status = $1) AND id > $2 ORDER BY id LIMIT $3`, f.Status, f.Af
 // CountPending returns how many reviews wait for an officer.
 func (s *Service) CountPending(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM adminunit_review WHERE status = 'pending'`).Scan(&n)
+	ward := wardScope(ctx)
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM adminunit_review WHERE status = 'pending' AND `+fmt.Sprintf(inScope, 1, 2),
+		ward, scopePattern(ward)).Scan(&n)
 	return n, err
 }
 
-// Review returns one review.
+// Review returns one review, if the caller's scope reaches it.
 func (s *Service) Review(ctx context.Context, id string) (Review, error) {
-	r, err := scanReview(s.db.QueryRowContext(ctx, `SELECT `+reviewCols+` FROM adminunit_review WHERE id = $1`, id))
+	return s.review(ctx, s.db, id)
+}
+
+func (s *Service) review(ctx context.Context, q db.Querier, id string) (Review, error) {
+	r, err := scanReview(q.QueryRowContext(ctx, `SELECT `+reviewCols+` FROM adminunit_review WHERE id = $1`, id))
 	if err != nil {
 		return r, db.NotFoundIfNoRows(err, "adminunit.review.not_found")
+	}
+	// Out of scope is the same as absent: no probing other wards' queues.
+	if w := wardScope(ctx); w != "" && !slices.Contains(r.Candidates, w) {
+		return Review{}, apperr.New(apperr.NotFound, "adminunit.review.not_found")
 	}
 	return r, nil
 }
@@ -213,9 +251,9 @@ func (s *Service) Decide(ctx context.Context, id, wardCode string) (Decision, er
 	var d Decision
 	actor := reqctx.Actor(ctx)
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		r, err := scanReview(tx.QueryRowContext(ctx, `SELECT `+reviewCols+` FROM adminunit_review WHERE id = $1`, id))
+		r, err := s.review(ctx, tx, id)
 		if err != nil {
-			return db.NotFoundIfNoRows(err, "adminunit.review.not_found")
+			return err
 		}
 		if r.Status != "pending" {
 			return apperr.New(apperr.Conflict, "adminunit.review.already_decided")
@@ -224,8 +262,14 @@ func (s *Service) Decide(ctx context.Context, id, wardCode string) (Decision, er
 			return apperr.InvalidFields(map[string]string{"ward_code": "adminunit.review.not_a_candidate"})
 		}
 		now := db.Micros(tx.Now)
-		if _, err := tx.ExecContext(ctx, decideReview, wardCode, string(adminunit.RuleOfficer), actor, now, id); err != nil {
+		res, err := tx.ExecContext(ctx, decideReview, wardCode, string(adminunit.RuleOfficer), actor, now, id)
+		if err != nil {
 			return err
+		}
+		// On PostgreSQL another officer may have decided it since we read
+		// it; the conditional UPDATE is what settles who was first.
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.New(apperr.Conflict, "adminunit.review.already_decided")
 		}
 		if r.StreetKey != "" {
 			if _, err := tx.ExecContext(ctx, upsertRule, r.LegacyWardCode, r.StreetKey, wardCode, actor, id, now); err != nil {
@@ -242,11 +286,11 @@ func (s *Service) Decide(ctx context.Context, id, wardCode string) (Decision, er
 			}
 		}
 		_, err = audit.Append(ctx, tx, audit.Record{Action: "adminunit.review.decide", ObjectType: "adminunit_review", ObjectID: id,
-			Details: map[string]any{"legacy_ward": r.LegacyWardCode, "street": r.StreetKey, "ward": wardCode, "also_settled": d.AlsoSettled}})
+			Details: map[string]any{"legacy_ward": r.LegacyWardCode, "ward": wardCode, "also_settled": d.AlsoSettled}})
 		if err != nil {
 			return err
 		}
-		d.Review, err = scanReview(tx.QueryRowContext(ctx, `SELECT `+reviewCols+` FROM adminunit_review WHERE id = $1`, id))
+		d.Review, err = s.review(ctx, tx, id)
 		return err
 	})
 	if err == nil {
