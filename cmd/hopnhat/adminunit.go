@@ -13,33 +13,26 @@ import (
 	"hopnhat/internal/adminunit"
 	"hopnhat/internal/adminunit/refdata"
 	"hopnhat/internal/adminunit/register"
-	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/web"
 )
 
 // addressIndex returns the index the address commands convert with: the
-// register imported into the database, with the officers' street rules; or,
-// when nothing was imported there, the official lists in --adminunits-dir.
+// official lists in --adminunits-dir when given, read directly; otherwise
+// the register imported into the database, with the officers' street rules.
 func addressIndex(ctx context.Context, cfg *config) (*adminunit.Index, error) {
-	d, err := openDB(ctx, cfg)
-	if err == nil {
-		defer d.Close()
-		idx, err := register.NewService(d, slog.New(slog.DiscardHandler)).Index(ctx)
-		if err == nil {
-			return idx, nil
-		}
-		if !errors.Is(err, register.ErrNotImported) {
+	if cfg.AdminUnitsDir != "" {
+		reg, _, err := refdata.Load(os.DirFS(cfg.AdminUnitsDir))
+		if err != nil {
 			return nil, err
 		}
+		return adminunit.NewIndex(reg)
 	}
-	if cfg.AdminUnitsDir == "" {
-		return nil, apperr.New(apperr.Unavailable, "adminunit.not_imported")
-	}
-	reg, _, err := refdata.Load(os.DirFS(cfg.AdminUnitsDir))
+	d, err := openDB(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return adminunit.NewIndex(reg)
+	defer d.Close()
+	return register.NewService(d, slog.New(slog.DiscardHandler)).Index(ctx)
 }
 
 func adminunitCmd(cfg *config) *cobra.Command {

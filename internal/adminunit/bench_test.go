@@ -2,7 +2,6 @@ package adminunit_test
 
 import (
 	"testing"
-	"time"
 
 	"hopnhat/internal/adminunit"
 	"hopnhat/internal/adminunit/refdata/refdatatest"
@@ -71,7 +70,6 @@ func FuzzConvertAddress(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		start := time.Now()
 		r := x.Convert(s, adminunit.Options{})
 		if r.Input != s {
 			t.Fatalf("input not kept: %q", r.Input)
@@ -91,11 +89,6 @@ func FuzzConvertAddress(f *testing.F) {
 			}
 		default:
 			t.Fatalf("unknown status %q", r.Status)
-		}
-		// Bounded work on any input: far above a normal conversion, far
-		// below a hang; a fuzz-only guard, not a speed test.
-		if d := time.Since(start); d > 2*time.Second {
-			t.Fatalf("conversion took %v", d)
 		}
 	})
 }

@@ -112,6 +112,7 @@ type scratch struct {
 	// provLo, provHi bound the longest province name read at the end (or,
 	// reversed, the start): no district or ward name is read inside it.
 	provLo, provHi int
+	head, tail     int // the address proper, without a country or postcode
 	tz             tokenizer
 	provs          []provOpt
 	dists          []distOpt
@@ -144,18 +145,19 @@ func (x *Index) Convert(addr string, opt Options) Result {
 	for i := range toks {
 		toks[i].id = x.words[string(s.tz.word(i))]
 	}
-	tail := x.trimTail(s)
+	head, tail := x.trimEnds(s)
+	s.head, s.tail = head, tail
 	s.cands = s.cands[:0]
 	// Both orders are read: "…, ward, district, province" and the reversed
 	// "province, district, ward, …"; the better reading wins.
-	x.chain(s, 0, tail, false, opt)
-	x.chain(s, 0, tail, true, opt)
+	x.chain(s, head, tail, false, opt)
+	x.chain(s, head, tail, true, opt)
 	if len(s.cands) == 0 {
-		x.typoWard(s, tail, opt)
+		x.typoWard(s, head, tail, opt)
 	}
 	if len(s.cands) == 0 {
 		res.Reason = ReasonNoUnit
-		if p := x.bestProvince(s, tail); p >= 0 {
+		if p := x.bestProvince(s, head, tail); p >= 0 {
 			res.ProvinceCode, res.Reason = x.units[p].Code, ReasonNoWard
 		}
 		return res
@@ -164,24 +166,36 @@ func (x *Index) Convert(addr string, opt Options) Result {
 	return res
 }
 
-// trimTail drops a trailing country name or postcode.
-func (x *Index) trimTail(s *scratch) int {
-	toks := s.tz.toks
-	n := len(toks)
-	for n > 0 {
-		w := string(s.tz.word(n - 1))
+// trimEnds leaves out a country name or postcode at either end: the words
+// [head, tail) are the address proper.
+func (x *Index) trimEnds(s *scratch) (head, tail int) {
+	word := func(i int) string { return string(s.tz.word(i)) }
+	tail = len(s.tz.toks)
+	for tail > 0 {
+		w := word(tail - 1)
 		switch {
 		case w == "vn" || w == "vietnam":
-			n--
-		case w == "nam" && n > 1 && string(s.tz.word(n-2)) == "viet":
-			n -= 2
-		case len(w) >= 5 && w[0] >= '0' && w[0] <= '9' && isDigits(w):
-			n--
+			tail--
+		case w == "nam" && tail > 1 && word(tail-2) == "viet":
+			tail -= 2
+		case len(w) >= 5 && isDigits(w):
+			tail--
 		default:
-			return n
+			goto start
 		}
 	}
-	return n
+start:
+	for head < tail {
+		switch w := word(head); {
+		case w == "vn" || w == "vietnam":
+			head++
+		case w == "viet" && head+1 < tail && word(head+1) == "nam":
+			head += 2
+		default:
+			return head, tail
+		}
+	}
+	return head, tail
 }
 
 func isDigits(w string) bool {
@@ -264,10 +278,35 @@ func (x *Index) chain(s *scratch, head, tail int, reversed bool, opt Options) {
 			if len(s.cands) == before && d.unit >= 0 {
 				// The district is known and no ward name matched: try the
 				// district's wards allowing a small spelling error.
-				x.typoWardIn(s, x.children[d.unit], p, d, opt, reversed)
+				x.typoWardIn(s, x.children[d.unit], p, d, opt, reversed, false)
+			}
+			if len(s.cands) == before && d.unit >= 0 && len(x.linksFrom[d.unit]) > 0 {
+				// An island district without wards became a special zone
+				// directly: the district alone says where the address is.
+				x.districtOnly(s, p, d, reversed)
 			}
 		}
 	}
+}
+
+// districtOnly adds the reading of an address naming a ward-less district
+// (the islands that became special zones) and no ward.
+func (x *Index) districtOnly(s *scratch, p provOpt, d distOpt, reversed bool) {
+	c := cand{ward: d.unit, district: d.unit, prov: p.newp, alias: p.alias || d.alias || !d.typed, typo: p.typo}
+	c.score = 7 + 8
+	if ok, strong := x.provinceOK(p, d.unit); !ok {
+		return
+	} else if p.legacy >= 0 || p.newp >= 0 {
+		c.score += 5
+		if strong {
+			c.score++
+		}
+	}
+	c.start, c.end = d.start, p.end
+	if reversed {
+		c.start, c.end = p.start, d.end
+	}
+	s.cands = append(s.cands, c)
 }
 
 // fitting returns the span as read for ref r: with its type word when the
@@ -402,7 +441,9 @@ func (x *Index) districts(s *scratch, head, tail int, p provOpt, reversed bool) 
 // province, is taken for a street.
 func (x *Index) wards(s *scratch, head, tail int, p provOpt, d distOpt, reversed bool, opt Options) {
 	add := func(sp span) {
-		if s.insideProvince(sp, reversed) {
+		// A name announced as a district or province ("huyện An Dương") is
+		// not a ward, even when a ward has that name now.
+		if s.insideProvince(sp, reversed) || (sp.tb != 0 && sp.tb&wardTypes == 0) {
 			return
 		}
 		if d.unit < 0 {
@@ -516,10 +557,10 @@ func (x *Index) decide(s *scratch, res *Result) {
 		}
 	}
 	toks := s.tz.toks
-	if top.start > 0 {
-		res.Street = trimStreet(s.input[:toks[top.start].start])
-	} else if top.end < len(toks) {
-		res.Street = trimStreet(s.input[toks[top.end-1].end:])
+	if top.start > s.head {
+		res.Street = trimStreet(s.input[toks[s.head].start:toks[top.start].start])
+	} else if top.end < s.tail {
+		res.Street = trimStreet(s.input[toks[top.end].start:toks[s.tail-1].end])
 	}
 	if !same {
 		res.Status = StatusAmbiguous
@@ -567,7 +608,11 @@ func (x *Index) decide(s *scratch, res *Result) {
 		return
 	}
 	res.Form = FormLegacy
-	res.LegacyWardCode, res.LegacyDistrictCode, res.LegacyProvinceCode = u.Code, u.ParentCode, u.ProvinceCode
+	if u.Level == LevelLegacyDistrict {
+		res.LegacyDistrictCode, res.LegacyProvinceCode = u.Code, u.ProvinceCode
+	} else {
+		res.LegacyWardCode, res.LegacyDistrictCode, res.LegacyProvinceCode = u.Code, u.ParentCode, u.ProvinceCode
+	}
 	succ := x.succ[top.ward]
 	switch len(succ) {
 	case 0:
@@ -630,9 +675,9 @@ func trimStreet(s string) string {
 }
 
 // bestProvince returns the new province named at either end, or -1.
-func (x *Index) bestProvince(s *scratch, tail int) int32 {
+func (x *Index) bestProvince(s *scratch, head, tail int) int32 {
 	s.provs = s.provs[:0]
-	x.provinces(s, 0, tail, false)
+	x.provinces(s, head, tail, false)
 	if len(s.provs) == 0 {
 		x.typoProvince(s, tail)
 	}

@@ -40,6 +40,13 @@ func TestConvert(t *testing.T) {
 		{name: "numbered ward without district", addr: "Phường 3, Hồ Chí Minh", status: "ambiguous", reason: "ward_in_several_districts"},
 		{name: "names differing only in diacritics", addr: "Xã Văn Lăng, Tỉnh Thái Nguyên", status: "exact", ward: "05665"},
 		{name: "province only", addr: "Hà Nội", status: "not_found", reason: "no_ward"},
+		{name: "province twice is not a typo of a ward", addr: "Hà Nội, Hà Nội", status: "not_found", reason: "no_ward"},
+		{name: "a district alone gives no ward", addr: "huyện An Dương, Hải Phòng", status: "not_found", reason: "no_ward"},
+		{name: "island district became a special zone", addr: "huyện Côn Đảo, Bà Rịa - Vũng Tàu", status: "exact", ward: "26732"},
+		{name: "island district, other province", addr: "Huyện Bạch Long Vĩ, TP Hải Phòng", status: "exact", ward: "11948"},
+		{name: "postcode after the province", addr: "Phường Bến Nghé, TP. Hồ Chí Minh, 700000", status: "exact", ward: "26740", street: "-"},
+		{name: "country after the street", addr: "Hồ Chí Minh, Quận 1, Phường Bến Nghé, 12 Lê Lợi, Việt Nam", status: "exact", ward: "26740", street: "12 Lê Lợi"},
+		{name: "country first", addr: "Việt Nam, Hồ Chí Minh, Quận 1, Phường Bến Nghé", status: "exact", ward: "26740", street: "-"},
 		{name: "nothing known", addr: "abc xyz", status: "not_found", reason: "no_unit"},
 		{name: "empty", addr: "   ", status: "not_found", reason: "empty"},
 		{name: "too long", addr: strings.Repeat("Phường Phúc Xá ", 100), status: "not_found", reason: "too_long"},
@@ -57,7 +64,10 @@ func TestConvert(t *testing.T) {
 			if tc.rule != "" && r.Rule != tc.rule {
 				t.Errorf("rule: got %q, want %q", r.Rule, tc.rule)
 			}
-			if tc.street != "" && r.Street != tc.street {
+			if tc.street == "-" && r.Street != "" {
+				t.Errorf("street: got %q, want none", r.Street)
+			}
+			if tc.street != "" && tc.street != "-" && r.Street != tc.street {
 				t.Errorf("street: got %q, want %q", r.Street, tc.street)
 			}
 			if tc.candidates != nil && !sameSet(r.Candidates, tc.candidates) {

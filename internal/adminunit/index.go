@@ -63,6 +63,9 @@ const (
 	tTinh
 )
 
+// wardTypes are the type bits of wards, legacy or new.
+const wardTypes = tPhuong | tXa | tThiTran | tDacKhu
+
 // typeWords are the ways addresses write unit types, folded.
 var typeWords = map[string]uint16{
 	"phuong": tPhuong, "p": tPhuong, "f": tPhuong, "ph": tPhuong,
@@ -451,6 +454,18 @@ func matchWords(name string, terms []string) bool {
 		}
 	}
 	return true
+}
+
+// Names returns the names of a result's new province and ward ("" when
+// not decided).
+func (x *Index) Names(r *Result) (province, ward string) {
+	if u, ok := x.Unit(LevelProvince, r.ProvinceCode); ok {
+		province = u.Name
+	}
+	if u, ok := x.Unit(LevelWard, r.WardCode); ok {
+		ward = u.Name
+	}
+	return province, ward
 }
 
 // ProvinceOf returns the new province a unit of any level is in or became part of.

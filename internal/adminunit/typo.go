@@ -186,20 +186,21 @@ func (x *Index) typoProvince(s *scratch, tail int) {
 
 // typoWard looks, when no ward name matched exactly, for a ward of the named
 // province within a small edit of the words before it.
-func (x *Index) typoWard(s *scratch, tail int, opt Options) {
+func (x *Index) typoWard(s *scratch, head, tail int, opt Options) {
 	for _, reversed := range []bool{false, true} {
 		s.provs = s.provs[:0]
-		x.provinces(s, 0, tail, reversed)
+		x.provinces(s, head, tail, reversed)
 		if len(s.provs) == 0 && !reversed {
 			x.typoProvince(s, tail)
 		}
 		for _, p := range s.provs {
 			d := distOpt{start: p.start, end: p.end, unit: -1}
+			s.provLo, s.provHi = p.start, p.end
 			if p.legacy >= 0 {
-				x.typoWardIn(s, x.children[p.legacy], p, d, opt, reversed)
+				x.typoWardIn(s, x.children[p.legacy], p, d, opt, reversed, true)
 			}
 			if p.newp >= 0 {
-				x.typoWardIn(s, x.children[p.newp], p, d, opt, reversed)
+				x.typoWardIn(s, x.children[p.newp], p, d, opt, reversed, true)
 			}
 		}
 	}
@@ -207,7 +208,7 @@ func (x *Index) typoWard(s *scratch, tail int, opt Options) {
 
 // typoWardIn adds readings of a ward of scope whose name is within a small
 // edit of the words next to d (before it, or after it when reversed).
-func (x *Index) typoWardIn(s *scratch, scope []int32, p provOpt, d distOpt, opt Options, reversed bool) {
+func (x *Index) typoWardIn(s *scratch, scope []int32, p provOpt, d distOpt, opt Options, reversed, needUnknown bool) {
 	n := len(s.tz.toks)
 	for _, w := range scope {
 		lvl := x.units[w].Level
@@ -230,7 +231,9 @@ func (x *Index) typoWardIn(s *scratch, scope []int32, p provOpt, d distOpt, opt 
 			}
 			ts, tb = x.typeBefore(s, 0, ns)
 		}
-		if ns+L > n {
+		// Across a whole province a near miss must be announced as a ward or
+		// hold an unknown word: "Hà Nội, Hà Nội" is not a typo of "Hà Hồi".
+		if ns+L > n || (needUnknown && tb&wardTypes == 0 && !hasUnknown(s, ns, ns+L)) || s.insideProvince(span{ns: ns, e: ns + L}, reversed) {
 			continue
 		}
 		text, ok := s.joinWords(ns, ns+L)

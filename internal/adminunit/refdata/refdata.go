@@ -104,13 +104,14 @@ func (l *loader) get(rec []string, col string) string {
 	return strings.TrimSpace(rec[l.colIdx[col]])
 }
 
-func (l *loader) add(m map[string]int, u adminunit.Unit) {
-	if i, ok := m[u.Code]; ok {
-		l.reg.Units[i] = u
-		return
+// add appends u; false when its code is already listed for its level.
+func (l *loader) add(m map[string]int, u adminunit.Unit) bool {
+	if _, ok := m[u.Code]; ok {
+		return false
 	}
 	m[u.Code] = len(l.reg.Units)
 	l.reg.Units = append(l.reg.Units, u)
+	return true
 }
 
 func skip(fr *FileReport, line int, key string, args ...any) error {
@@ -135,8 +136,10 @@ func (l *loader) districtRow(fr *FileReport, line int, rec []string) error {
 	}
 	typ := l.get(rec, "Cấp")
 	_, short := splitType(name, []string{typ})
-	l.add(l.district, adminunit.Unit{Level: adminunit.LevelLegacyDistrict, Code: code, Name: name, Short: short, Type: typ,
-		ParentCode: prov, ProvinceCode: prov, ValidTo: adminunit.ReformDate})
+	if !l.add(l.district, adminunit.Unit{Level: adminunit.LevelLegacyDistrict, Code: code, Name: name, Short: short, Type: typ,
+		ParentCode: prov, ProvinceCode: prov, ValidTo: adminunit.ReformDate}) {
+		return skip(fr, line, "adminunit.import.duplicate_code", code)
+	}
 	fr.Loaded++
 	return nil
 }
@@ -157,8 +160,10 @@ func (l *loader) legacyWardRow(fr *FileReport, line int, rec []string) error {
 		return skip(fr, line, "adminunit.import.unknown_district", dist)
 	}
 	_, short := splitType(name, []string{typ})
-	l.add(l.legacyWard, adminunit.Unit{Level: adminunit.LevelLegacyWard, Code: code, Name: name, Short: short, Type: typ,
-		ParentCode: dist, ProvinceCode: prov, ValidTo: adminunit.ReformDate})
+	if !l.add(l.legacyWard, adminunit.Unit{Level: adminunit.LevelLegacyWard, Code: code, Name: name, Short: short, Type: typ,
+		ParentCode: dist, ProvinceCode: prov, ValidTo: adminunit.ReformDate}) {
+		return skip(fr, line, "adminunit.import.duplicate_code", code)
+	}
 	fr.Loaded++
 	return nil
 }
@@ -183,9 +188,11 @@ func (l *loader) newUnitRow(fr *FileReport, line int, rec []string) error {
 	if short == "" {
 		_, short = splitType(wname, []string{wtype})
 	}
-	l.add(l.newWard, adminunit.Unit{Level: adminunit.LevelWard, Code: code, Name: wname, Short: short, Type: wtype,
+	if !l.add(l.newWard, adminunit.Unit{Level: adminunit.LevelWard, Code: code, Name: wname, Short: short, Type: wtype,
 		ParentCode: prov, ProvinceCode: prov, ValidFrom: adminunit.ReformDate,
-		Lat: number(l.get(rec, "wardLat")), Lon: number(l.get(rec, "wardLon")), AreaKm2: number(l.get(rec, "wardAreaKm2"))})
+		Lat: number(l.get(rec, "wardLat")), Lon: number(l.get(rec, "wardLon")), AreaKm2: number(l.get(rec, "wardAreaKm2"))}) {
+		return skip(fr, line, "adminunit.import.duplicate_code", code)
+	}
 	fr.Loaded++
 	return nil
 }

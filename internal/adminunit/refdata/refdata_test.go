@@ -16,7 +16,7 @@ func small() fstest.MapFS {
 		refdata.FileLegacyDistricts: {Data: []byte("\ufeffMã,Tên,Tên Tiếng Anh,Cấp,Mã TP,Tỉnh / Thành Phố\n001,Quận Ba Đình,,Quận,01,Thành phố Hà Nội\n")},
 		refdata.FileLegacyWards: {Data: []byte("\ufeffMã,Tên,Tên Tiếng Anh,Cấp,Mã QH,Quận Huyện,Mã TP,Tỉnh / Thành Phố\n" +
 			"00001,Phường Phúc Xá,,Phường,001,Quận Ba Đình,01,Thành phố Hà Nội\n00004,Phường Trúc Bạch,,Phường,001,Quận Ba Đình,01,Thành phố Hà Nội\n" +
-			"00007,Phường Vĩnh Phúc,,Phường,999,Quận X,01,Thành phố Hà Nội\n")},
+			"00007,Phường Vĩnh Phúc,,Phường,999,Quận X,01,Thành phố Hà Nội\n00004,Phường Trúc Bạch lặp,,Phường,001,Quận Ba Đình,01,Thành phố Hà Nội\n")},
 		refdata.FileNewUnits: {Data: []byte("province,ward,provinceShort,wardShort,wardType,provinceCode,provinceLat,provinceLon,wardCode,wardLat,wardLon,wardAreaKm2\n" +
 			"Thành phố Hà Nội,Phường Hồng Hà,Hà Nội,Hồng Hà,Phường,1,21.0,105.6,97,21.05,105.84,15.09\n" +
 			"Thành phố Hà Nội,Phường Ba Đình,Hà Nội,Ba Đình,Phường,1,21.0,105.6,4,21.03,105.83,2.97\n")},
@@ -37,7 +37,8 @@ func TestLoad(t *testing.T) {
 	}
 	// The ward whose district is unknown and the repeated link are skipped, with reasons.
 	wards, mapping := rep[1], rep[4]
-	if wards.Read != 3 || wards.Loaded != 2 || len(wards.Skipped) != 1 || wards.Skipped[0].Key != "adminunit.import.unknown_district" || wards.Skipped[0].Line != 4 {
+	if wards.Read != 4 || wards.Loaded != 2 || len(wards.Skipped) != 2 || wards.Skipped[0].Key != "adminunit.import.unknown_district" || wards.Skipped[0].Line != 4 ||
+		wards.Skipped[1].Key != "adminunit.import.duplicate_code" || wards.Skipped[1].Line != 5 {
 		t.Fatalf("legacy wards: got %+v", wards)
 	}
 	if mapping.Loaded != 2 || len(mapping.Skipped) != 1 || mapping.Skipped[0].Key != "adminunit.import.duplicate_link" {

@@ -179,19 +179,8 @@ type resultJSON struct {
 	LegacyWard     *adminunit.Unit   `json:"-"`
 }
 
-// names looks up the new province's and ward's names of a result.
-func names(idx *adminunit.Index, r *adminunit.Result) (province, ward string) {
-	if u, ok := idx.Unit(adminunit.LevelProvince, r.ProvinceCode); ok {
-		province = u.Name
-	}
-	if u, ok := idx.Unit(adminunit.LevelWard, r.WardCode); ok {
-		ward = u.Name
-	}
-	return province, ward
-}
-
 func resultOf(idx *adminunit.Index, c Conversion) resultJSON {
-	p, w := names(idx, &c.Result)
+	p, w := idx.Names(&c.Result)
 	var cands []*adminunit.Unit
 	for _, code := range c.Candidates {
 		if u, ok := idx.Unit(adminunit.LevelWard, code); ok {

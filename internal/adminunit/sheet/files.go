@@ -36,6 +36,12 @@ func FormatOf(name string) (Format, bool) {
 	return "", false
 }
 
+// How much of a header a missing-column message repeats.
+const (
+	maxListed = 40
+	maxHeader = 60
+)
+
 // PickColumn finds the column named by header text (exactly, then ignoring
 // case), a 1-based number or a column letter.
 func PickColumn(header []string, name string) (int, error) {
@@ -58,9 +64,20 @@ func PickColumn(header []string, name string) (int, error) {
 			return n - 1, nil
 		}
 	}
-	quoted := make([]string, len(header))
+	// The list is for a person to pick from: bounded, however wild the header.
+	var quoted []string
 	for i, h := range header {
-		quoted[i] = strconv.Quote(h)
+		if i == maxListed {
+			quoted = append(quoted, "…")
+			break
+		}
+		if r := []rune(h); len(r) > maxHeader {
+			h = string(r[:maxHeader]) + "…"
+		}
+		quoted = append(quoted, strconv.Quote(h))
+	}
+	if r := []rune(name); len(r) > maxHeader {
+		name = string(r[:maxHeader]) + "…"
 	}
 	return -1, apperr.New(apperr.Invalid, "adminunit.sheet.no_column", strconv.Quote(name), strings.Join(quoted, ", "))
 }
@@ -79,6 +96,7 @@ type Source interface {
 	Name() string            // the file's name, for messages
 	Next() ([]string, error) // io.EOF after the last row
 	Fraction() float64       // share of the input read, or -1 when unknown
+	Row() int                // the row Next returned last, as the file numbers it (header = 1)
 	Sheet() string           // the sheet read, "" for CSV
 	BOM() bool               // whether a CSV written from this input should start with a BOM
 	Close() error
@@ -123,6 +141,12 @@ func (s *CSVSource) Next() ([]string, error) {
 		return nil, apperr.New(apperr.Invalid, "adminunit.sheet.bad_row", s.name, pe.StartLine, pe.Err.Error())
 	}
 	return nil, apperr.Wrapf(apperr.Invalid, "adminunit.sheet.unreadable", fmt.Errorf("%s: %w", s.name, err))
+}
+
+// Row returns the line the last record started on.
+func (s *CSVSource) Row() int {
+	line, _ := s.r.FieldPos(0)
+	return line
 }
 
 // Fraction returns the share of the input read so far, -1 when unknown.
@@ -171,9 +195,14 @@ func OpenXLSXFile(path string) (*XLSXSource, error) {
 	return newXLSXSource(path, f)
 }
 
-// NewXLSXSource reads a workbook from r (loaded in memory; bound r's size).
+// uploadUnzipLimit bounds what an uploaded workbook may expand to: a few
+// megabytes of zip can hold gigabytes of XML.
+const uploadUnzipLimit = 512 << 20
+
+// NewXLSXSource reads a workbook from r (loaded in memory; bound r's size),
+// refusing one that expands beyond uploadUnzipLimit.
 func NewXLSXSource(name string, r io.Reader) (*XLSXSource, error) {
-	f, err := excelize.OpenReader(r)
+	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: uploadUnzipLimit})
 	if err != nil {
 		return nil, apperr.Wrapf(apperr.Invalid, "adminunit.sheet.unreadable", fmt.Errorf("%s: %w", name, err))
 	}
@@ -212,6 +241,9 @@ func (s *XLSXSource) Next() ([]string, error) {
 	}
 	return rec, nil
 }
+
+// Row returns the number of the row last read.
+func (s *XLSXSource) Row() int { return s.row }
 
 // Fraction returns -1: a workbook's progress is not known.
 func (s *XLSXSource) Fraction() float64 { return -1 }

@@ -61,7 +61,8 @@ type Converter struct {
 	// Progress, if set, is called after each batch with the rows done.
 	Progress func(rows int)
 	// OnResult, if set, sees each row's result in Table, with the row's
-	// number counting the header as row 1 (as a spreadsheet shows it).
+	// number as the file shows it: its line in a CSV (a quoted cell may span
+	// lines), its row in a workbook; the header is row 1.
 	OnResult func(row int, r *adminunit.Result)
 	Summary  Summary
 }
@@ -104,17 +105,6 @@ func (c *Converter) convertBatch(addrs []string, res []adminunit.Result) {
 	if c.Progress != nil {
 		c.Progress(c.Summary.Rows)
 	}
-}
-
-// names returns the names of the result's new province and ward.
-func (c *Converter) names(r *adminunit.Result) (province, ward string) {
-	if u, ok := c.Index.Unit(adminunit.LevelProvince, r.ProvinceCode); ok {
-		province = u.Name
-	}
-	if u, ok := c.Index.Unit(adminunit.LevelWard, r.WardCode); ok {
-		ward = u.Name
-	}
-	return province, ward
 }
 
 func stopped(ctx context.Context) error {
@@ -162,7 +152,7 @@ func (c *Converter) Lines(ctx context.Context, in io.Reader, out io.Writer) erro
 		c.convertBatch(addrs, res[:len(addrs)])
 		for i := range addrs {
 			r := &res[i]
-			prov, ward := c.names(r)
+			prov, ward := c.Index.Names(r)
 			rec[0], rec[1], rec[2], rec[3] = validUTF8(r.Input), r.ProvinceCode, r.WardCode, string(r.Status)
 			rec[4], rec[5], rec[6], rec[7] = string(r.Rule), string(r.Form), prov, ward
 			rec[8], rec[9], rec[10], rec[11] = strings.Join(r.Candidates, ";"), r.Reason, r.LegacyWardCode, validUTF8(r.Street)
@@ -243,10 +233,10 @@ func (c *Converter) Table(ctx context.Context, src Source, column string, dst Si
 	}
 	rows := make([][]string, 0, batchRows)
 	addrs := make([]string, 0, batchRows)
+	nums := make([]int, 0, batchRows)
 	res := make([]adminunit.Result, batchRows)
-	row := 1
 	for eof := false; !eof; {
-		rows, addrs = rows[:0], addrs[:0]
+		rows, addrs, nums = rows[:0], addrs[:0], nums[:0]
 		for size := 0; len(rows) < batchRows && size < batchBytes; {
 			rec, err := src.Next()
 			if err == io.EOF {
@@ -263,19 +253,18 @@ func (c *Converter) Table(ctx context.Context, src Source, column string, dst Si
 			for _, f := range rec {
 				size += len(f)
 			}
-			rows, addrs = append(rows, rec), append(addrs, addr)
+			rows, addrs, nums = append(rows, rec), append(addrs, addr), append(nums, src.Row())
 		}
 		if err := stopped(ctx); err != nil {
 			return err
 		}
 		c.convertBatch(addrs, res[:len(addrs)])
 		for i, rec := range rows {
-			row++
 			r := &res[i]
 			if c.OnResult != nil {
-				c.OnResult(row, r)
+				c.OnResult(nums[i], r)
 			}
-			prov, ward := c.names(r)
+			prov, ward := c.Index.Names(r)
 			out = append(out[:0], rec...)
 			// Short rows are padded so the results always line up under their headers.
 			for len(out) < width {
