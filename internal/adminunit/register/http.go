@@ -508,7 +508,7 @@ func (h *Handlers) unitPage(w http.ResponseWriter, r *http.Request) error {
 	v := unitView{Unit: u, Successors: idx.Successors(u.Level, u.Code), Predecessors: idx.Predecessors(u.Level, u.Code),
 		Children: idx.Children(u.Level, u.Code), Versions: map[string]int64{}}
 	v.Parent, _ = idx.Parent(u)
-	if p, ok := idx.ProvinceOf(u); ok && p != u {
+	if p, ok := idx.ProvinceOf(u); ok && u.Level.Legacy() {
 		v.Province = p
 	}
 	if p := reqctx.PrincipalOf(r.Context()); p != nil && p.Role == reqctx.RoleAdmin {
