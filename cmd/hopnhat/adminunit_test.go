@@ -79,6 +79,8 @@ func TestAdminUnitScenarios(t *testing.T) {
 				wantStatus: 200, wantText: "Phường Lê Chân, Thành phố Hải Phòng"},
 			{name: "search without diacritics", method: "GET", path: "/adminunits?q=ben+nghe", as: reqctx.RoleViewer,
 				wantStatus: 200, wantText: "Phường Bến Nghé"},
+			{name: "search shows where a legacy ward went", method: "GET", path: "/adminunits?q=ben+nghe", as: reqctx.RoleViewer,
+				wantStatus: 200, wantText: `<a href="/adminunits/ward/26740">Phường Sài Gòn</a>`},
 			{name: "a level listed without a query", method: "GET", path: "/adminunits?level=legacy-ward", as: reqctx.RoleViewer,
 				wantStatus: 200, wantText: "Còn 9.835 đơn vị nữa"},
 			{name: "unit page in Vietnamese numbers", method: "GET", path: "/adminunits/province/01", as: reqctx.RoleViewer,

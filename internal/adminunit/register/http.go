@@ -452,6 +452,7 @@ type searchView struct {
 	Level  string
 	Levels []adminunit.Level
 	Units  []*adminunit.Unit
+	Now    map[*adminunit.Unit][]*adminunit.Unit // where each legacy unit listed went
 	Counts map[adminunit.Level]int
 	More   int // units of the level not listed
 }
@@ -484,6 +485,14 @@ func (h *Handlers) searchPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	default:
 		v.Units = idx.Units(adminunit.LevelProvince)
+	}
+	v.Now = map[*adminunit.Unit][]*adminunit.Unit{}
+	for _, u := range v.Units {
+		if u.Level == adminunit.LevelLegacyWard || u.Level == adminunit.LevelLegacyProvince {
+			for _, rel := range idx.Successors(u.Level, u.Code) {
+				v.Now[u] = append(v.Now[u], rel.Unit)
+			}
+		}
 	}
 	return h.pages.Render(w, r, "adminunits", v)
 }
