@@ -72,10 +72,10 @@ Ví dụ / example:  hopnhat adminunit import --dir ../shared/data/adminunits`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Đơn vị: thêm %d, cập nhật %d. Liên kết: thêm %d, cập nhật %d (giữ %d căn cứ pháp lý đã sửa).\n",
-				res.UnitsInserted, res.UnitsUpdated, res.LinksInserted, res.LinksUpdated, res.BasisKept)
-			fmt.Fprintf(cmd.OutOrStdout(), "Units: %d inserted, %d updated. Links: %d inserted, %d updated (%d edited legal bases kept).\n",
-				res.UnitsInserted, res.UnitsUpdated, res.LinksInserted, res.LinksUpdated, res.BasisKept)
+			fmt.Fprintf(cmd.OutOrStdout(), "Đơn vị: thêm %d, cập nhật %d. Liên kết: thêm %d, cập nhật %d (giữ %d căn cứ pháp lý đã sửa). Tên khác: thêm %d.\n",
+				res.UnitsInserted, res.UnitsUpdated, res.LinksInserted, res.LinksUpdated, res.BasisKept, res.AliasesInserted)
+			fmt.Fprintf(cmd.OutOrStdout(), "Units: %d inserted, %d updated. Links: %d inserted, %d updated (%d edited legal bases kept). Aliases: %d new.\n",
+				res.UnitsInserted, res.UnitsUpdated, res.LinksInserted, res.LinksUpdated, res.BasisKept, res.AliasesInserted)
 			return nil
 		},
 	}

@@ -91,6 +91,8 @@ func TestAdminUnitScenarios(t *testing.T) {
 				wantStatus: 200, wantText: "&lt;script&gt;"},
 			{name: "legacy ward shows where it went", method: "GET", path: "/adminunits/legacy-ward/26740", as: reqctx.RoleViewer,
 				wantStatus: 200, wantText: "Phường Sài Gòn"},
+			{name: "a ward's older name is shown", method: "GET", path: "/adminunits/legacy-ward/03244", as: reqctx.RoleViewer,
+				wantStatus: 200, wantText: "Còn được ghi là: Xã Xá Nhè"},
 			{name: "new ward shows what it was made of", method: "GET", path: "/adminunits/ward/26740", as: reqctx.RoleViewer,
 				wantStatus: 200, wantText: "Phường Bến Nghé"},
 			{name: "unknown unit page", method: "GET", path: "/adminunits/ward/99999", as: reqctx.RoleViewer,

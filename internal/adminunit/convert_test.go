@@ -32,6 +32,7 @@ func TestConvert(t *testing.T) {
 		{name: "type word glued to the province", addr: "Xã Hạ Mỗ H.Đan Phượng HN", status: "exact", ward: "09817"},
 		{name: "small typo", addr: "Phuong Phuc Xaa, Quan Ba Dinh, Ha Noi", status: "exact", ward: "00097", rule: "typo"},
 		{name: "country and postcode", addr: "Phường Phúc Xá, Ba Đình, Hà Nội, Việt Nam 100000", status: "exact", ward: "00097"},
+		{name: "a ward's name before its rename", addr: "Xã Xá Nhè, Huyện Tủa Chùa, Tỉnh Điện Biên", status: "exact", ward: "03244", rule: "alias"},
 		{name: "typo in the type word", addr: "Phuờg Phúc Xá, Quận Ba Đình, Hà Nội", status: "exact", ward: "00097"},
 		{name: "province first, no commas, no diacritics", addr: "tinh ha tinh cam xuyen xa cam thach 97 3 tran hung dao", status: "exact", ward: "18739", street: "97 3 tran hung dao"},
 		{name: "no ward read inside the province's name", addr: "Ấp Bình Hòa xã Phưc Tân Tỉnh Bà Rịa - Vũng Tàu", opt: adminunit.Options{Form: adminunit.FormLegacy},

@@ -34,7 +34,8 @@ type Index struct {
 	linksFrom  map[int32][]int32 // unit → positions in links
 	linksTo    map[int32][]int32
 
-	rules map[ruleKey]int32
+	rules   map[ruleKey]int32
+	aliases map[int32][]string // other names of each unit
 
 	pool sync.Pool
 }
@@ -202,8 +203,26 @@ func NewIndex(reg *Register) (*Index, error) {
 		}
 	}
 	x.buildNames()
+	x.aliases = map[int32][]string{}
+	for _, a := range reg.Aliases {
+		u := x.lookup(a.Level, a.Code)
+		if u < 0 {
+			return nil, fmt.Errorf("alias %q of %s %s: unit not in the register", a.Name, a.Level, a.Code)
+		}
+		short := strings.TrimSpace(a.Name)
+		if t := x.units[u].Type; t != "" && len(short) > len(t) && strings.EqualFold(short[:len(t)], t) {
+			short = strings.TrimSpace(short[len(t):])
+		}
+		x.addName(Fold(short), u, true)
+		x.aliases[u] = append(x.aliases[u], a.Name)
+	}
 	x.pool.New = func() any { return new(scratch) }
 	return x, nil
+}
+
+// Aliases returns the other names a unit goes by.
+func (x *Index) Aliases(l Level, code string) []string {
+	return x.aliases[x.lookup(l, code)]
 }
 
 func provinceLevel(l Level) Level {
@@ -519,6 +538,6 @@ func (x *Index) shallow() Index {
 		units: x.units, byCode: x.byCode, folded: x.folded, short: x.short, tbits: x.tbits,
 		words: x.words, names: x.names, nameIDs: x.nameIDs, types: x.types, maxName: x.maxName,
 		newProv: x.newProv, legacyProv: x.legacyProv, parent: x.parent, succ: x.succ, pred: x.pred,
-		children: x.children, links: x.links, linksFrom: x.linksFrom, linksTo: x.linksTo, rules: x.rules,
+		children: x.children, links: x.links, linksFrom: x.linksFrom, linksTo: x.linksTo, rules: x.rules, aliases: x.aliases,
 	}
 }

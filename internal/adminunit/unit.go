@@ -110,9 +110,18 @@ type Link struct {
 	Basis     string // legal basis, e.g. "Nghị quyết 202/2025/QH15"; empty when unknown
 }
 
-// Register is the whole reference: the units of both periods and the links
-// between them.
+// Alias is another name a unit is written with: an older spelling or a
+// name it had before a rename ("Xã Xá Nhè" for "Xã Sáng Nhè").
+type Alias struct {
+	Level Level
+	Code  string
+	Name  string // full name, with its type
+}
+
+// Register is the whole reference: the units of both periods, the links
+// between them and the other names units go by.
 type Register struct {
-	Units []Unit
-	Links []Link
+	Units   []Unit
+	Links   []Link
+	Aliases []Alias
 }

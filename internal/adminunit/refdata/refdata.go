@@ -98,10 +98,17 @@ type loader struct {
 	provTo     map[string]string
 	provMerged map[string]bool
 	linkSeen   map[[2]string]bool
+	aliasSeen  map[string]bool
 }
 
+// get returns the cell of column col, "" when the file has no such column
+// (only the required ones are checked up front) or the row is short.
 func (l *loader) get(rec []string, col string) string {
-	return strings.TrimSpace(rec[l.colIdx[col]])
+	i, ok := l.colIdx[col]
+	if !ok || i >= len(rec) {
+		return ""
+	}
+	return strings.TrimSpace(rec[i])
 }
 
 // add appends u; false when its code is already listed for its level.
@@ -252,6 +259,11 @@ func (l *loader) mappingRow(fr *FileReport, line int, rec []string) error {
 		if !ok || !known {
 			return skip(fr, line, "adminunit.import.unknown_legacy_ward", raw)
 		}
+		// The mapping sometimes names a legacy ward as it was before a
+		// rename the GSO list already has; records written then use it.
+		if name := l.get(rec, "ward"); name != "" && adminunit.Fold(name) != adminunit.Fold(l.reg.Units[li].Name) {
+			l.addAlias(adminunit.Alias{Level: adminunit.LevelLegacyWard, Code: code, Name: name})
+		}
 		link.FromLevel, link.FromCode = adminunit.LevelLegacyWard, code
 		switch {
 		case l.get(rec, "isDividedWard") == "True":
@@ -272,6 +284,17 @@ func (l *loader) mappingRow(fr *FileReport, line int, rec []string) error {
 	l.reg.Links = append(l.reg.Links, link)
 	fr.Loaded++
 	return nil
+}
+
+func (l *loader) addAlias(a adminunit.Alias) {
+	k := a.Level.String() + "/" + a.Code + "/" + adminunit.Fold(a.Name)
+	if l.aliasSeen == nil {
+		l.aliasSeen = map[string]bool{}
+	}
+	if !l.aliasSeen[k] {
+		l.aliasSeen[k] = true
+		l.reg.Aliases = append(l.reg.Aliases, a)
+	}
 }
 
 // provinceLinks adds legacy province → new province links from what the

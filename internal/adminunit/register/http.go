@@ -504,6 +504,7 @@ type unitView struct {
 	Successors   []adminunit.Relation
 	Predecessors []adminunit.Relation
 	Children     []*adminunit.Unit
+	Aliases      []string
 	Versions     map[string]int64 // link versions for the basis forms, by "level/code"
 	IsAdmin      bool
 	Error        string
@@ -515,7 +516,7 @@ func (h *Handlers) unitPage(w http.ResponseWriter, r *http.Request) error {
 		return h.notImported(w, r, err)
 	}
 	v := unitView{Unit: u, Successors: idx.Successors(u.Level, u.Code), Predecessors: idx.Predecessors(u.Level, u.Code),
-		Children: idx.Children(u.Level, u.Code), Versions: map[string]int64{}}
+		Children: idx.Children(u.Level, u.Code), Aliases: idx.Aliases(u.Level, u.Code), Versions: map[string]int64{}}
 	v.Parent, _ = idx.Parent(u)
 	if p, ok := idx.ProvinceOf(u); ok && u.Level.Legacy() {
 		v.Province = p

@@ -135,7 +135,8 @@ const (
 lat, lon, area_km2, population FROM adminunit_unit ORDER BY level, code`
 	selectLinks = `SELECT from_level, from_code, to_level, to_code, kind, basis FROM adminunit_link
 ORDER BY from_level, from_code, to_level, to_code`
-	selectRules = `SELECT legacy_code, street_key, ward_code FROM adminunit_street_rule`
+	selectRules   = `SELECT legacy_code, street_key, ward_code FROM adminunit_street_rule`
+	selectAliases = `SELECT level, code, name FROM adminunit_alias ORDER BY level, code, name`
 )
 
 // Register reads the whole register from the database.
@@ -184,7 +185,24 @@ func readRegister(ctx context.Context, q db.Querier) (*adminunit.Register, error
 		l.Kind = adminunit.LinkKind(kind)
 		reg.Links = append(reg.Links, l)
 	}
-	return reg, lrows.Err()
+	if err := lrows.Err(); err != nil {
+		return nil, err
+	}
+	arows, err := q.QueryContext(ctx, selectAliases)
+	if err != nil {
+		return nil, fmt.Errorf("read aliases: %w", err)
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var a adminunit.Alias
+		var level string
+		if err := arows.Scan(&level, &a.Code, &a.Name); err != nil {
+			return nil, fmt.Errorf("read aliases: %w", err)
+		}
+		a.Level, _ = adminunit.ParseLevel(level)
+		reg.Aliases = append(reg.Aliases, a)
+	}
+	return reg, arows.Err()
 }
 
 // load reads the register, its generation and the street rules in one
@@ -241,6 +259,7 @@ type ImportResult struct {
 	UnitsInserted, UnitsUpdated int
 	LinksInserted, LinksUpdated int
 	BasisKept                   int // links whose admin-edited basis the import left alone
+	AliasesInserted             int // other names of units seen for the first time
 }
 
 // Import writes reg into the database in one transaction, updating rows in
@@ -274,6 +293,16 @@ func (s *Service) Import(ctx context.Context, reg *adminunit.Register) (res Impo
 				return err
 			}
 		}
+		for _, a := range reg.Aliases {
+			r, err := tx.ExecContext(ctx, `INSERT INTO adminunit_alias (level, code, name) VALUES ($1, $2, $3)
+ON CONFLICT (level, code, name) DO NOTHING`, a.Level.String(), a.Code, a.Name)
+			if err != nil {
+				return err
+			}
+			if n, _ := r.RowsAffected(); n == 1 {
+				res.AliasesInserted++
+			}
+		}
 		for _, l := range reg.Links {
 			k := linkKey(l.FromLevel.String(), l.FromCode, l.ToLevel.String(), l.ToCode)
 			switch {
@@ -291,7 +320,7 @@ func (s *Service) Import(ctx context.Context, reg *adminunit.Register) (res Impo
 		}
 		_, err = audit.Append(ctx, tx, audit.Record{Action: "adminunit.import", ObjectType: "adminunit", ObjectID: "register",
 			Details: map[string]any{"units_inserted": res.UnitsInserted, "units_updated": res.UnitsUpdated,
-				"links_inserted": res.LinksInserted, "links_updated": res.LinksUpdated, "basis_kept": res.BasisKept}})
+				"links_inserted": res.LinksInserted, "links_updated": res.LinksUpdated, "basis_kept": res.BasisKept, "aliases_inserted": res.AliasesInserted}})
 		return err
 	})
 	if err == nil {

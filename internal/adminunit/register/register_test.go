@@ -89,6 +89,9 @@ func TestImportAndIndex(t *testing.T) {
 		if !ok1 || !ok2 || before.Name != "Phường Bến Nghé" || after.Name != "Phường Sài Gòn" {
 			t.Fatalf("26740 on 1/1/2025 and today: got %v, %v", before, after)
 		}
+		if a := idx.Aliases(adminunit.LevelLegacyWard, "03244"); !slices.Contains(a, "Xã Xá Nhè") {
+			t.Fatalf("aliases of Sáng Nhè after the round trip: got %v, want Xã Xá Nhè", a)
+		}
 		succ := idx.Successors(adminunit.LevelLegacyWard, "00001")
 		if len(succ) != 1 || succ[0].Link.Basis != "Nghị quyết 1656/NQ-UBTVQH15" || succ[0].Kind != adminunit.LinkMerged {
 			t.Fatalf("successor of Phúc Xá: got %+v", succ)
