@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"hopnhat/internal/adminunit/register"
+	"hopnhat/internal/org"
 	"hopnhat/internal/platform/audit"
 	"hopnhat/internal/platform/auth"
 	"hopnhat/internal/platform/db"
@@ -23,7 +24,7 @@ var version = "dev"
 
 // modules lists every module's migrations, in the order they apply.
 func modules() []db.Module {
-	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations, register.Migrations}
+	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations, register.Migrations, org.Migrations}
 }
 
 // app is hopnhat assembled: the database, the services and the HTTP handler.
@@ -34,6 +35,7 @@ type app struct {
 	auth     *auth.Service
 	jobs     *jobs.Queue
 	units    *register.Service
+	org      *org.Service
 	ui       *web.UI
 	router   *web.Router
 	registry *prometheus.Registry
@@ -72,6 +74,7 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	var err error
 	a.units = register.NewService(d, log)
+	a.org = org.NewService(d, log)
 	if a.auth, err = newAuth(d, log, cfg, a.units); err != nil {
 		return nil, err
 	}
