@@ -159,32 +159,37 @@ func nullParent(id string) any {
 func (s *Service) Create(ctx context.Context, in Input) (Agency, error) {
 	var out Agency
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		f := check(&in)
-		if err := s.checkParent(ctx, tx, "", in, f); err != nil {
-			return err
-		}
-		if len(f) > 0 {
-			return apperr.InvalidFields(f)
-		}
-		now := db.Micros(tx.Now)
-		out = Agency{ID: newID(), Code: in.Code, OldCode: in.OldCode, Name: in.Name, Kind: in.Kind, ParentID: in.ParentID,
-			Period: in.Period, ProvinceCode: in.ProvinceCode, WardCode: in.WardCode, ValidFrom: in.ValidFrom, ValidTo: in.ValidTo,
-			Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
-		_, err := tx.ExecContext(ctx, `INSERT INTO org_agency (id, code, old_code, name, name_fold, kind, parent_id, period,
-province_code, ward_code, valid_from, valid_to, version, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)`,
-			out.ID, out.Code, out.OldCode, out.Name, fold.String(out.Name), string(out.Kind), nullParent(out.ParentID),
-			string(out.Period), out.ProvinceCode, out.WardCode, db.NullMicros(out.ValidFrom), db.NullMicros(out.ValidTo), now)
-		if apperr.Is(err, apperr.Conflict) {
-			return apperr.InvalidFields(map[string]string{"code": "org.code_taken"})
-		}
-		if err != nil {
-			return err
-		}
-		_, err = audit.Append(ctx, tx, audit.Record{Action: "org.agency.create", ObjectType: "agency", ObjectID: out.ID,
-			Details: map[string]any{"name": out.Name, "code": out.Code, "period": string(out.Period)}})
+		var err error
+		out, err = s.createTx(ctx, tx, in)
 		return err
 	})
+	return out, err
+}
+
+func (s *Service) createTx(ctx context.Context, tx *db.Tx, in Input) (Agency, error) {
+	f := check(&in)
+	if err := s.checkParent(ctx, tx, "", in, f); err != nil {
+		return Agency{}, err
+	}
+	if len(f) > 0 {
+		return Agency{}, apperr.InvalidFields(f)
+	}
+	out := Agency{ID: newID(), Code: in.Code, OldCode: in.OldCode, Name: in.Name, Kind: in.Kind, ParentID: in.ParentID,
+		Period: in.Period, ProvinceCode: in.ProvinceCode, WardCode: in.WardCode, ValidFrom: in.ValidFrom, ValidTo: in.ValidTo,
+		Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
+	_, err := tx.ExecContext(ctx, `INSERT INTO org_agency (id, code, old_code, name, name_fold, kind, parent_id, period,
+province_code, ward_code, valid_from, valid_to, version, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)`,
+		out.ID, out.Code, out.OldCode, out.Name, fold.String(out.Name), string(out.Kind), nullParent(out.ParentID),
+		string(out.Period), out.ProvinceCode, out.WardCode, db.NullMicros(out.ValidFrom), db.NullMicros(out.ValidTo), db.Micros(tx.Now))
+	if apperr.Is(err, apperr.Conflict) {
+		return Agency{}, apperr.InvalidFields(map[string]string{"code": "org.code_taken"})
+	}
+	if err != nil {
+		return Agency{}, err
+	}
+	_, err = audit.Append(ctx, tx, audit.Record{Action: "org.agency.create", ObjectType: "agency", ObjectID: out.ID,
+		Details: map[string]any{"name": out.Name, "code": out.Code, "period": string(out.Period)}})
 	return out, err
 }
 
@@ -200,46 +205,55 @@ func (s *Service) Update(ctx context.Context, id string, in Input, version int64
 		if version != before.Version {
 			return apperr.New(apperr.Conflict, "org.stale_version")
 		}
-		f := check(&in)
-		if err := s.checkParent(ctx, tx, id, in, f); err != nil {
+		if err := s.updateTx(ctx, tx, &before, in); err != nil {
 			return err
 		}
-		if len(f) > 0 {
-			return apperr.InvalidFields(f)
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE org_agency SET code = $1, old_code = $2, name = $3, name_fold = $4, kind = $5,
-parent_id = $6, period = $7, province_code = $8, ward_code = $9, valid_from = $10, valid_to = $11, version = version + 1,
-updated_at = $12 WHERE id = $13 AND version = $14`,
-			in.Code, in.OldCode, in.Name, fold.String(in.Name), string(in.Kind), nullParent(in.ParentID), string(in.Period),
-			in.ProvinceCode, in.WardCode, db.NullMicros(in.ValidFrom), db.NullMicros(in.ValidTo), db.Micros(tx.Now), id, version)
-		if apperr.Is(err, apperr.Conflict) {
-			return apperr.InvalidFields(map[string]string{"code": "org.code_taken"})
-		}
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return apperr.New(apperr.Conflict, "org.stale_version")
-		}
-		if out, err = s.get(ctx, tx, id); err != nil {
-			return err
-		}
-		changes := map[string]any{}
-		diff(changes, "name", before.Name, out.Name)
-		diff(changes, "code", before.Code, out.Code)
-		diff(changes, "old_code", before.OldCode, out.OldCode)
-		diff(changes, "kind", string(before.Kind), string(out.Kind))
-		diff(changes, "parent", before.ParentID, out.ParentID)
-		diff(changes, "period", string(before.Period), string(out.Period))
-		diff(changes, "province", before.ProvinceCode, out.ProvinceCode)
-		diff(changes, "ward", before.WardCode, out.WardCode)
-		diff(changes, "valid_from", before.ValidFrom, out.ValidFrom)
-		diff(changes, "valid_to", before.ValidTo, out.ValidTo)
-		_, err = audit.Append(ctx, tx, audit.Record{Action: "org.agency.update", ObjectType: "agency", ObjectID: id,
-			Details: map[string]any{"changes": changes}})
+		out, err = s.get(ctx, tx, id)
 		return err
 	})
 	return out, err
+}
+
+// updateTx writes in over before (as read in tx) and audits the changes.
+func (s *Service) updateTx(ctx context.Context, tx *db.Tx, before *Agency, in Input) error {
+	f := check(&in)
+	if err := s.checkParent(ctx, tx, before.ID, in, f); err != nil {
+		return err
+	}
+	if len(f) > 0 {
+		return apperr.InvalidFields(f)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE org_agency SET code = $1, old_code = $2, name = $3, name_fold = $4, kind = $5,
+parent_id = $6, period = $7, province_code = $8, ward_code = $9, valid_from = $10, valid_to = $11, version = version + 1,
+updated_at = $12 WHERE id = $13 AND version = $14`,
+		in.Code, in.OldCode, in.Name, fold.String(in.Name), string(in.Kind), nullParent(in.ParentID), string(in.Period),
+		in.ProvinceCode, in.WardCode, db.NullMicros(in.ValidFrom), db.NullMicros(in.ValidTo), db.Micros(tx.Now), before.ID, before.Version)
+	if apperr.Is(err, apperr.Conflict) {
+		return apperr.InvalidFields(map[string]string{"code": "org.code_taken"})
+	}
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return apperr.New(apperr.Conflict, "org.stale_version")
+	}
+	changes := map[string]any{}
+	diff(changes, "name", before.Name, in.Name)
+	diff(changes, "code", before.Code, in.Code)
+	diff(changes, "old_code", before.OldCode, in.OldCode)
+	diff(changes, "kind", string(before.Kind), string(in.Kind))
+	diff(changes, "parent", before.ParentID, in.ParentID)
+	diff(changes, "period", string(before.Period), string(in.Period))
+	diff(changes, "province", before.ProvinceCode, in.ProvinceCode)
+	diff(changes, "ward", before.WardCode, in.WardCode)
+	diff(changes, "valid_from", before.ValidFrom, in.ValidFrom)
+	diff(changes, "valid_to", before.ValidTo, in.ValidTo)
+	if len(changes) == 0 {
+		return nil
+	}
+	_, err = audit.Append(ctx, tx, audit.Record{Action: "org.agency.update", ObjectType: "agency", ObjectID: before.ID,
+		Details: map[string]any{"changes": changes}})
+	return err
 }
 
 func diff[T comparable](m map[string]any, k string, a, b T) {
@@ -299,43 +313,45 @@ WHERE code = $1 OR old_code = $1 ORDER BY CASE WHEN code = $1 THEN 0 ELSE 1 END 
 // AddLink records what became of an agency: a link from a legacy agency to
 // one of the merged province.
 func (s *Service) AddLink(ctx context.Context, l Link) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error { return s.addLinkTx(ctx, tx, l) })
+}
+
+func (s *Service) addLinkTx(ctx context.Context, tx *db.Tx, l Link) error {
 	l.Note = strings.TrimSpace(l.Note)
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		f := map[string]string{}
-		if !l.Kind.Valid() {
-			f["kind"] = "org.link_kind_invalid"
-		}
-		if utf8.RuneCountInString(l.Note) > 500 {
-			f["note"] = "org.note_too_long"
-		}
-		from, err := s.get(ctx, tx, l.FromID)
-		if err != nil {
-			return err
-		}
-		to, err := s.get(ctx, tx, l.ToID)
-		if apperr.Is(err, apperr.NotFound) {
-			f["to_id"] = "org.agency_not_found"
-		} else if err != nil {
-			return err
-		}
-		if err == nil && (from.Period != Legacy || to.Period != Current) {
-			f["to_id"] = "org.link_direction"
-		}
-		if len(f) > 0 {
-			return apperr.InvalidFields(f)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO org_link (from_id, to_id, kind, note, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			l.FromID, l.ToID, string(l.Kind), l.Note, db.Micros(tx.Now))
-		if apperr.Is(err, apperr.Conflict) {
-			return apperr.New(apperr.Conflict, "org.link_exists")
-		}
-		if err != nil {
-			return err
-		}
-		_, err = audit.Append(ctx, tx, audit.Record{Action: "org.link.add", ObjectType: "agency", ObjectID: l.FromID,
-			Details: map[string]any{"to": l.ToID, "kind": string(l.Kind)}})
+	f := map[string]string{}
+	if !l.Kind.Valid() {
+		f["kind"] = "org.link_kind_invalid"
+	}
+	if utf8.RuneCountInString(l.Note) > 500 {
+		f["note"] = "org.note_too_long"
+	}
+	from, err := s.get(ctx, tx, l.FromID)
+	if err != nil {
 		return err
-	})
+	}
+	to, err := s.get(ctx, tx, l.ToID)
+	if apperr.Is(err, apperr.NotFound) {
+		f["to_id"] = "org.agency_not_found"
+	} else if err != nil {
+		return err
+	}
+	if err == nil && (from.Period != Legacy || to.Period != Current) {
+		f["to_id"] = "org.link_direction"
+	}
+	if len(f) > 0 {
+		return apperr.InvalidFields(f)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO org_link (from_id, to_id, kind, note, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		l.FromID, l.ToID, string(l.Kind), l.Note, db.Micros(tx.Now))
+	if apperr.Is(err, apperr.Conflict) {
+		return apperr.New(apperr.Conflict, "org.link_exists")
+	}
+	if err != nil {
+		return err
+	}
+	_, err = audit.Append(ctx, tx, audit.Record{Action: "org.link.add", ObjectType: "agency", ObjectID: l.FromID,
+		Details: map[string]any{"to": l.ToID, "kind": string(l.Kind)}})
+	return err
 }
 
 // RemoveLink deletes a successor link.
