@@ -10,8 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hopnhat/internal/adminunit"
 	"hopnhat/internal/adminunit/refdata"
 	"hopnhat/internal/adminunit/register"
+	"hopnhat/internal/org"
 	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/auth"
 	"hopnhat/internal/platform/db"
@@ -33,6 +35,9 @@ var demoUsers = []auth.NewUser{
 // that already has accounts it changes nothing, so --demo is safe to repeat.
 func loadDemo(ctx context.Context, a *app, out io.Writer) error {
 	if err := loadDemoUnits(ctx, a, out); err != nil {
+		return err
+	}
+	if err := loadDemoAgencies(ctx, a, out); err != nil {
 		return err
 	}
 	n, err := a.auth.CountUsers(ctx)
@@ -68,8 +73,19 @@ func demoCmd(cfg *config) *cobra.Command {
 		Short: "nạp dữ liệu mẫu Hải Phòng + Hải Dương — load the Hải Phòng + Hải Dương demo",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDB(cmd, cfg, func(ctx context.Context, _ *db.DB, s *auth.Service) error {
-				return createDemoUsers(ctx, s, cmd.OutOrStdout())
+			// The whole demo, as serve --demo loads it; on a database that
+			// already has accounts they are left alone (and no password is
+			// printed that would not work).
+			return withDB(cmd, cfg, func(ctx context.Context, d *db.DB, _ *auth.Service) error {
+				log, err := newLogger(cmd.ErrOrStderr(), &config{LogLevel: "warn", LogFormat: "text"})
+				if err != nil {
+					return err
+				}
+				a, err := newApp(d, cfg, log)
+				if err != nil {
+					return err
+				}
+				return loadDemo(ctx, a, cmd.OutOrStdout())
 			})
 		},
 	})
@@ -106,5 +122,90 @@ func loadDemoUnits(ctx context.Context, a *app, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "danh mục ĐVHC đã nạp từ %s: %d đơn vị, %d liên kết / administrative units imported\n", dir, res.UnitsInserted, res.LinksInserted)
+	return nil
+}
+
+// demoAgency is one agency of the demo merger and, for the old ones, what
+// became of it.
+type demoAgency struct {
+	key, parent string
+	in          org.Input
+	to          []string // keys of successors
+	kind        org.LinkKind
+	note        string
+}
+
+// demoAgencies is Hải Phòng + Hải Dương: the two old people's committees,
+// some of their departments and district committees, and the merged city's
+// counterparts. Identifier codes are left empty: the real ones are reissued
+// by the merger and entered by its coordinators.
+func demoAgencies() []demoAgency {
+	reform := adminunit.ReformDate
+	old := func(name string, k org.Kind, prov string) org.Input {
+		return org.Input{Name: name, Kind: k, Period: org.Legacy, ProvinceCode: prov, ValidTo: reform}
+	}
+	cur := func(name string, k org.Kind, ward string) org.Input {
+		return org.Input{Name: name, Kind: k, Period: org.Current, ProvinceCode: "31", WardCode: ward, ValidFrom: reform}
+	}
+	return []demoAgency{
+		{key: "hp", in: cur("Ủy ban nhân dân thành phố Hải Phòng", org.KindProvinceCommittee, "")},
+		{key: "hp.vp", parent: "hp", in: cur("Văn phòng Ủy ban nhân dân thành phố", org.KindDepartment, "")},
+		{key: "hp.skhcn", parent: "hp", in: cur("Sở Khoa học và Công nghệ", org.KindDepartment, "")},
+		{key: "hp.stc", parent: "hp", in: cur("Sở Tài chính", org.KindDepartment, "")},
+		{key: "hp.snv", parent: "hp", in: cur("Sở Nội vụ", org.KindDepartment, "")},
+		{key: "hp.lechan", parent: "hp", in: cur("Ủy ban nhân dân phường Lê Chân", org.KindWardCommittee, "11383")},
+		{key: "hp.anbien", parent: "hp", in: cur("Ủy ban nhân dân phường An Biên", org.KindWardCommittee, "11407")},
+		{key: "hp.ngoquyen", parent: "hp", in: cur("Ủy ban nhân dân phường Ngô Quyền", org.KindWardCommittee, "11329")},
+		{key: "hp.haiduong", parent: "hp", in: cur("Ủy ban nhân dân phường Hải Dương", org.KindWardCommittee, "10525")},
+		{key: "hp.thanhdong", parent: "hp", in: cur("Ủy ban nhân dân phường Thành Đông", org.KindWardCommittee, "10507")},
+		{key: "hp.gialoc", parent: "hp", in: cur("Ủy ban nhân dân xã Gia Lộc", org.KindWardCommittee, "10999")},
+		{key: "hp.giaphuc", parent: "hp", in: cur("Ủy ban nhân dân xã Gia Phúc", org.KindWardCommittee, "11050")},
+
+		{key: "old.hp", in: old("Ủy ban nhân dân thành phố Hải Phòng (cũ)", org.KindProvinceCommittee, "31"), to: []string{"hp"}, kind: org.LinkMergedInto},
+		{key: "old.hp.vp", parent: "old.hp", in: old("Văn phòng UBND thành phố Hải Phòng", org.KindDepartment, "31"), to: []string{"hp.vp"}, kind: org.LinkMergedInto},
+		{key: "old.hp.skhcn", parent: "old.hp", in: old("Sở Khoa học và Công nghệ Hải Phòng", org.KindDepartment, "31"), to: []string{"hp.skhcn"}, kind: org.LinkMergedInto},
+		{key: "old.hp.stc", parent: "old.hp", in: old("Sở Tài chính Hải Phòng", org.KindDepartment, "31"), to: []string{"hp.stc"}, kind: org.LinkMergedInto},
+		{key: "old.hp.snv", parent: "old.hp", in: old("Sở Nội vụ Hải Phòng", org.KindDepartment, "31"), to: []string{"hp.snv"}, kind: org.LinkMergedInto},
+		{key: "old.hp.q.lechan", parent: "old.hp", in: old("Ủy ban nhân dân quận Lê Chân", org.KindDistrictCommittee, "31"),
+			to: []string{"hp.lechan", "hp.anbien"}, kind: org.LinkDissolved, note: "Cấp huyện kết thúc hoạt động; nhiệm vụ chuyển về UBND các phường"},
+		{key: "old.hp.q.ngoquyen", parent: "old.hp", in: old("Ủy ban nhân dân quận Ngô Quyền", org.KindDistrictCommittee, "31"),
+			to: []string{"hp.ngoquyen"}, kind: org.LinkDissolved, note: "Cấp huyện kết thúc hoạt động; nhiệm vụ chuyển về UBND các phường"},
+
+		{key: "old.hd", in: old("Ủy ban nhân dân tỉnh Hải Dương", org.KindProvinceCommittee, "30"), to: []string{"hp"}, kind: org.LinkMergedInto},
+		{key: "old.hd.vp", parent: "old.hd", in: old("Văn phòng UBND tỉnh Hải Dương", org.KindDepartment, "30"), to: []string{"hp.vp"}, kind: org.LinkMergedInto},
+		{key: "old.hd.skhcn", parent: "old.hd", in: old("Sở Khoa học và Công nghệ Hải Dương", org.KindDepartment, "30"), to: []string{"hp.skhcn"}, kind: org.LinkMergedInto},
+		{key: "old.hd.stc", parent: "old.hd", in: old("Sở Tài chính Hải Dương", org.KindDepartment, "30"), to: []string{"hp.stc"}, kind: org.LinkMergedInto},
+		{key: "old.hd.snv", parent: "old.hd", in: old("Sở Nội vụ Hải Dương", org.KindDepartment, "30"), to: []string{"hp.snv"}, kind: org.LinkMergedInto},
+		{key: "old.hd.tp", parent: "old.hd", in: old("Ủy ban nhân dân thành phố Hải Dương", org.KindDistrictCommittee, "30"),
+			to: []string{"hp.haiduong", "hp.thanhdong"}, kind: org.LinkDissolved, note: "Nhiệm vụ chuyển về UBND các phường Hải Dương, Thành Đông và các phường lân cận"},
+		{key: "old.hd.gialoc", parent: "old.hd", in: old("Ủy ban nhân dân huyện Gia Lộc", org.KindDistrictCommittee, "30"),
+			to: []string{"hp.gialoc", "hp.giaphuc"}, kind: org.LinkDissolved, note: "Nhiệm vụ chuyển về UBND các xã"},
+	}
+}
+
+// loadDemoAgencies fills an empty agency register with the demo merger.
+func loadDemoAgencies(ctx context.Context, a *app, out io.Writer) error {
+	if existing, err := a.org.List(ctx, org.Filter{Limit: 1}); err != nil || len(existing) > 0 {
+		return err
+	}
+	ids := map[string]string{}
+	list := demoAgencies()
+	for _, d := range list {
+		in := d.in
+		in.ParentID = ids[d.parent]
+		ag, err := a.org.Create(ctx, in)
+		if err != nil {
+			return fmt.Errorf("demo agency %s: %w", d.key, err)
+		}
+		ids[d.key] = ag.ID
+	}
+	for _, d := range list {
+		for _, to := range d.to {
+			if err := a.org.AddLink(ctx, org.Link{FromID: ids[d.key], ToID: ids[to], Kind: d.kind, Note: d.note}); err != nil {
+				return fmt.Errorf("demo link %s → %s: %w", d.key, to, err)
+			}
+		}
+	}
+	fmt.Fprintf(out, "cơ quan mẫu: %d cơ quan và đơn vị kế thừa / demo agencies loaded\n", len(list))
 	return nil
 }
