@@ -106,6 +106,11 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	unitsH.Register(a.router)
+	orgH, err := org.NewHandlers(a.org, a.ui)
+	if err != nil {
+		return nil, err
+	}
+	orgH.Register(a.router)
 
 	if err := a.router.Validate(); err != nil {
 		return nil, err

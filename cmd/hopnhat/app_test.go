@@ -77,6 +77,7 @@ const (
 	signedIn
 	adminOnly
 	reviewers // admin, coordinator, officer
+	writers   // admin, coordinator: the merger's registers
 )
 
 // routeAccess names every route and its intended audience. A route missing
@@ -139,6 +140,23 @@ var routeAccess = map[string]access{
 	"POST /api/v1/addresses/convert":                                       signedIn,
 	"GET /api/v1/audit":                                                    adminOnly,
 	"GET /api/v1/audit/verify":                                             adminOnly,
+
+	"GET /agencies":                           signedIn,
+	"GET /agencies/mapping":                   signedIn,
+	"GET /agencies/new":                       writers,
+	"POST /agencies":                          writers,
+	"GET /agencies/{id}":                      signedIn,
+	"GET /agencies/{id}/edit":                 writers,
+	"POST /agencies/{id}":                     writers,
+	"POST /agencies/{id}/links":               writers,
+	"POST /agencies/{id}/links/{to}/delete":   writers,
+	"GET /api/v1/agencies":                    signedIn,
+	"GET /api/v1/agencies/code/{code}":        signedIn,
+	"GET /api/v1/agencies/{id}":               signedIn,
+	"POST /api/v1/agencies":                   writers,
+	"PUT /api/v1/agencies/{id}":               writers,
+	"POST /api/v1/agencies/{id}/links":        writers,
+	"DELETE /api/v1/agencies/{id}/links/{to}": writers,
 }
 
 // concrete turns a pattern into a request path with real ids.
@@ -189,7 +207,8 @@ func TestRouteRoleMatrix(t *testing.T) {
 				a.handler.ServeHTTP(rec, req)
 				got := rec.Code
 				admitted := want == everyone || want == signedIn && role != "" || want == adminOnly && role == reqctx.RoleAdmin ||
-					want == reviewers && (role == reqctx.RoleAdmin || role == reqctx.RoleCoordinator || role == reqctx.RoleOfficer)
+					want == reviewers && (role == reqctx.RoleAdmin || role == reqctx.RoleCoordinator || role == reqctx.RoleOfficer) ||
+					want == writers && (role == reqctx.RoleAdmin || role == reqctx.RoleCoordinator)
 				switch {
 				case got >= 500:
 					t.Errorf("%s as %q: got %d, never want a 5xx", rt.Pattern, role, got)
