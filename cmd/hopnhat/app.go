@@ -126,10 +126,21 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		web.Observe(log, web.NewMetrics(a.registry), a.ui, proxies),
 		web.SecurityHeaders(cfg.TLSCert != ""),
 		web.CrossOrigin(a.ui),
-		web.LimitBody(cfg.BodyLimit, a.ui, register.LargerBodies()),
+		web.LimitBody(cfg.BodyLimit, a.ui, largerBodies(register.LargerBodies(), org.LargerBodies())),
 		auth.Middleware(a.auth, a.ui),
 	)
 	return a, nil
+}
+
+// largerBodies merges the modules' lists of paths with larger body limits.
+func largerBodies(lists ...map[string]int64) map[string]int64 {
+	m := map[string]int64{}
+	for _, l := range lists {
+		for p, n := range l {
+			m[p] = n
+		}
+	}
+	return m
 }
 
 // ready reports whether the database answers and every migration is applied.

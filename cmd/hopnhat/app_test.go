@@ -143,6 +143,9 @@ var routeAccess = map[string]access{
 
 	"GET /agencies":                           signedIn,
 	"GET /agencies/mapping":                   signedIn,
+	"GET /agencies/export.xlsx":               signedIn,
+	"GET /agencies/import":                    writers,
+	"POST /agencies/import":                   writers,
 	"GET /agencies/new":                       writers,
 	"POST /agencies":                          writers,
 	"GET /agencies/{id}":                      signedIn,

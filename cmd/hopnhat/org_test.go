@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"hopnhat/internal/org"
 	"hopnhat/internal/platform/auth"
@@ -289,4 +292,56 @@ func TestAgencyStaleSaveKeepsTheEdit(t *testing.T) {
 	if got, _ := a.org.Agency(context.Background(), f.stcHP.ID); got.Name != "Sở Tài chính TP Hải Phòng" {
 		t.Errorf("after the stale save: name %q, want the other coordinator's", got.Name)
 	}
+}
+
+// The register goes out as a workbook and comes back in; a bad workbook is
+// answered with every problem and changes nothing.
+func TestAgencyWorkbook(t *testing.T) {
+	dbtest.Each(t, modules(), func(t *testing.T, d *db.DB) {
+		a := testApp(t, d)
+		p := seed(t, a)
+		ctx := reqctx.WithActor(context.Background(), "user:u.coordinator")
+		if _, err := a.org.Create(ctx, org.Input{Name: "Ủy ban nhân dân tỉnh Hải Dương", Kind: org.KindProvinceCommittee, Period: org.Legacy, ProvinceCode: "30"}); err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/agencies/export.xlsx", nil)
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: login(t, a, p.users[reqctx.RoleViewer].Username)})
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/vnd.openxmlformats") {
+			t.Fatalf("export: got %d %s", rec.Code, rec.Header().Get("Content-Type"))
+		}
+		wb, err := excelize.OpenReader(bytes.NewReader(rec.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := wb.GetRows("Cơ quan")
+		if len(rows) != 2 || rows[1][3] != "Ủy ban nhân dân tỉnh Hải Dương" || rows[1][4] != "UBND tỉnh/thành phố" {
+			t.Fatalf("exported rows: %v", rows)
+		}
+		// Add a row with two mistakes and upload it.
+		wb.SetSheetRow("Cơ quan", "A3", &[]any{"", "", "", "Sở Tài chính", "Bộ", "", "Tỉnh cũ", "300"})
+		var bad bytes.Buffer
+		if err := wb.Write(&bad); err != nil {
+			t.Fatal(err)
+		}
+		body, ct := multipartBody(t, "co-quan.xlsx", bad.String(), nil)
+		good := rec.Body.String()
+		goodBody, goodCT := multipartBody(t, "co-quan.xlsx", good, nil)
+		runScenarios(t, a, p, []scenario{
+			{name: "import page for coordinators", method: "GET", path: "/agencies/import", as: reqctx.RoleCoordinator, wantStatus: 200, wantText: "Kiểm tra và nhập"},
+			{name: "bad workbook lists its problems", method: "POST", path: "/agencies/import", as: reqctx.RoleCoordinator,
+				contentType: ct, body: body, wantStatus: 422, wantText: "Tệp có 2 lỗi"},
+			{name: "garbage is not a workbook", method: "POST", path: "/agencies/import", as: reqctx.RoleCoordinator,
+				contentType: ct, body: strings.Replace(body, "PK", "XX", -1), wantStatus: 422},
+			{name: "the exported workbook imports cleanly", method: "POST", path: "/agencies/import", as: reqctx.RoleCoordinator,
+				contentType: goodCT, body: goodBody, wantStatus: 303},
+			{name: "viewers may not import", method: "POST", path: "/agencies/import", as: reqctx.RoleViewer,
+				contentType: goodCT, body: goodBody, wantStatus: 403},
+		})
+		list, err := a.org.List(ctx, org.Filter{})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("after the imports: %d agencies (%v), want the one (the bad workbook added nothing)", len(list), err)
+		}
+	})
 }

@@ -59,6 +59,9 @@ func (h *Handlers) Register(rt *web.Router) {
 	anyone := web.SignedIn
 	rt.Handle("GET /agencies", anyone, h.listPage)
 	rt.Handle("GET /agencies/mapping", anyone, h.mappingPage)
+	rt.Handle("GET /agencies/export.xlsx", anyone, h.exportXLSX)
+	rt.Handle("GET /agencies/import", writers, h.importPage)
+	rt.Handle("POST /agencies/import", writers, h.importForm)
 	rt.Handle("GET /agencies/new", writers, h.newPage)
 	rt.Handle("POST /agencies", writers, h.createForm)
 	rt.Handle("GET /agencies/{id}", anyone, h.agencyPage)

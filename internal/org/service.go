@@ -83,6 +83,13 @@ func check(in *Input) map[string]string {
 	if in.WardCode != "" && !digits(in.WardCode, 5) {
 		f["ward_code"] = "org.ward_code_invalid"
 	}
+	if in.WardCode != "" && in.Kind != KindWardCommittee && f["ward_code"] == "" {
+		f["ward_code"] = "org.ward_code_only_wards"
+	}
+	// District committees ended with the district level on 1/7/2025.
+	if in.Kind == KindDistrictCommittee && in.Period == Current {
+		f["kind"] = "org.kind_legacy_only"
+	}
 	if !in.ValidFrom.IsZero() && !in.ValidTo.IsZero() && !in.ValidTo.After(in.ValidFrom) {
 		f["valid_to"] = "org.dates_invalid"
 	}
@@ -220,8 +227,22 @@ func (s *Service) updateTx(ctx context.Context, tx *db.Tx, before *Agency, in In
 	if err := s.checkParent(ctx, tx, before.ID, in, f); err != nil {
 		return err
 	}
+	if in.Period != before.Period && f["period"] == "" {
+		// Its links and children were checked against the period it had.
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM org_link WHERE from_id = $1 OR to_id = $1)
+ + (SELECT COUNT(*) FROM org_agency WHERE parent_id = $1)`, before.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			f["period"] = "org.period_locked"
+		}
+	}
 	if len(f) > 0 {
 		return apperr.InvalidFields(f)
+	}
+	if unchanged(before, in) {
+		return nil
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE org_agency SET code = $1, old_code = $2, name = $3, name_fold = $4, kind = $5,
 parent_id = $6, period = $7, province_code = $8, ward_code = $9, valid_from = $10, valid_to = $11, version = version + 1,
@@ -256,6 +277,13 @@ updated_at = $12 WHERE id = $13 AND version = $14`,
 	return err
 }
 
+// unchanged reports whether in says what a already holds.
+func unchanged(a *Agency, in Input) bool {
+	return a.Code == in.Code && a.OldCode == in.OldCode && a.Name == in.Name && a.Kind == in.Kind && a.ParentID == in.ParentID &&
+		a.Period == in.Period && a.ProvinceCode == in.ProvinceCode && a.WardCode == in.WardCode &&
+		a.ValidFrom.Equal(in.ValidFrom) && a.ValidTo.Equal(in.ValidTo)
+}
+
 func diff[T comparable](m map[string]any, k string, a, b T) {
 	if a != b {
 		m[k] = map[string]any{"from": a, "to": b}
@@ -277,6 +305,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Agency, error) {
 	if f.Limit <= 0 || f.Limit > 5000 {
 		f.Limit = 1000
 	}
+	f.Q = strings.TrimSpace(f.Q)
 	like := "%" + db.EscapeLike(fold.String(f.Q)) + "%"
 	rows, err := s.db.QueryContext(ctx, `SELECT `+agencyCols+` FROM org_agency
 WHERE ($1 = '' OR period = $1) AND ($2 = '' OR province_code = $2) AND ($3 = '' OR kind = $3)
@@ -302,8 +331,14 @@ ORDER BY name_fold, id LIMIT $8`,
 // ByCode returns the agency with an identifier code, current or old.
 func (s *Service) ByCode(ctx context.Context, code string) (Agency, error) {
 	code = strings.ToUpper(strings.TrimSpace(code))
+	if code == "" {
+		return Agency{}, apperr.New(apperr.NotFound, "org.agency_not_found")
+	}
+	// A current code wins; among agencies that once had the code, the one
+	// still in the merged province, then the newest.
 	a, err := scanAgency(s.db.QueryRowContext(ctx, `SELECT `+agencyCols+` FROM org_agency
-WHERE code = $1 OR old_code = $1 ORDER BY CASE WHEN code = $1 THEN 0 ELSE 1 END LIMIT 1`, code))
+WHERE code = $1 OR old_code = $1
+ORDER BY CASE WHEN code = $1 THEN 0 ELSE 1 END, CASE WHEN period = 'current' THEN 0 ELSE 1 END, created_at DESC, id LIMIT 1`, code))
 	if err != nil {
 		return a, db.NotFoundIfNoRows(err, "org.agency_not_found")
 	}
@@ -433,12 +468,14 @@ func (s *Service) ResponsibleNow(ctx context.Context, id string) ([]Agency, erro
 		return nil, err
 	}
 	now := s.db.Now()
-	inForce := func(a Agency) bool { return a.Period == Current && (a.ValidTo.IsZero() || now.Before(a.ValidTo)) }
+	inForce := func(a Agency) bool {
+		return a.Period == Current && (a.ValidTo.IsZero() || now.Before(a.ValidTo)) && (a.ValidFrom.IsZero() || !now.Before(a.ValidFrom))
+	}
 	var out []Agency
 	seen := map[string]bool{start.ID: true}
 	queue := []Agency{start}
-	// Links lead from legacy to current agencies, but a current agency that
-	// was itself wound up may have been linked on again; ten hops is plenty.
+	// Links lead from legacy to current agencies, so one hop is the rule; a
+	// legacy agency that was renamed before the merger may add hops.
 	for depth := 0; len(queue) > 0 && depth < 10; depth++ {
 		var next []Agency
 		for _, a := range queue {

@@ -64,6 +64,15 @@ func TestAgenciesAndSuccessors(t *testing.T) {
 		if got, err := s.ByCode(ctx, "000.00.00.h26"); err != nil || got.ID != hd.ID {
 			t.Fatalf("by old code: got %v, %v", got, err)
 		}
+		if _, err := s.ByCode(ctx, "  "); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("blank code: got %v, want NotFound (not some agency without a code)", err)
+		}
+		// Saving what is already stored changes nothing, not even the version.
+		same, err := s.Update(ctx, w2.ID, org.Input{Name: w2.Name, Kind: w2.Kind, Period: w2.Period, ProvinceCode: w2.ProvinceCode,
+			WardCode: w2.WardCode, ParentID: w2.ParentID}, w2.Version)
+		if err != nil || same.Version != w2.Version {
+			t.Fatalf("no-op update: got version %d (%v), want %d", same.Version, err, w2.Version)
+		}
 		list, err := s.List(ctx, org.Filter{Q: "tai chinh"})
 		if err != nil || len(list) != 2 {
 			t.Fatalf("search without diacritics: got %d, %v", len(list), err)

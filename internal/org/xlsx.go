@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -192,8 +193,10 @@ func (s *Service) Import(ctx context.Context, r io.Reader) (ImportResult, error)
 	}
 	var links []Link
 	var linkRows []int
+	lcols := map[string]int{}
 	if lrows, err := f.GetRows(sheetLinks); err == nil && len(lrows) > 0 {
-		lcols, p := headerIndex(sheetLinks, lrows, []string{"Từ", "Đến", "Hình thức"})
+		var p []Problem
+		lcols, p = headerIndex(sheetLinks, lrows, []string{"Từ", "Đến", "Hình thức"})
 		probs = append(probs, p...)
 		if len(p) == 0 {
 			for i, rec := range lrows[1:] {
@@ -223,14 +226,14 @@ func (s *Service) Import(ctx context.Context, r io.Reader) (ImportResult, error)
 				ids[i] = ir.existing.ID
 				in.ParentID = ir.existing.ParentID
 				if err := s.updateTx(ctx, tx, ir.existing, in); err != nil {
-					return rowError(sheetAgencies, ir.row, err)
+					return rowError(sheetAgencies, ir.row, letters(cols), err)
 				}
 				res.Updated++
 				continue
 			}
 			a, err := s.createTx(ctx, tx, in)
 			if err != nil {
-				return rowError(sheetAgencies, ir.row, err)
+				return rowError(sheetAgencies, ir.row, letters(cols), err)
 			}
 			ids[i] = a.ID
 			res.Created++
@@ -265,7 +268,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader) (ImportResult, error)
 			in := ir.in
 			in.ParentID = pid
 			if err := s.updateTx(ctx, tx, &a, in); err != nil {
-				return rowError(sheetAgencies, ir.row, err)
+				return rowError(sheetAgencies, ir.row, letters(cols), err)
 			}
 		}
 		for i, l := range links {
@@ -287,7 +290,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader) (ImportResult, error)
 			}
 			l.FromID, l.ToID = from, to
 			if err := s.addLinkTx(ctx, tx, l); err != nil {
-				return rowError(sheetLinks, linkRows[i], err)
+				return rowError(sheetLinks, linkRows[i], letters(lcols), err)
 			}
 			res.Links++
 		}
@@ -300,11 +303,12 @@ func (s *Service) Import(ctx context.Context, r io.Reader) (ImportResult, error)
 
 // rowError turns a service error on one row into a problem naming the row
 // and, for a field error, its field.
-func rowError(sheet string, row int, err error) error {
-	if ae, ok := err.(*apperr.Error); ok && ae.Kind == apperr.Invalid {
+func rowError(sheet string, row int, cols map[string]string, err error) error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Kind == apperr.Invalid {
 		var probs []Problem
 		for field, key := range ae.Field {
-			probs = append(probs, Problem{Sheet: sheet, Row: row, Column: fieldColumn[field], Key: key})
+			probs = append(probs, Problem{Sheet: sheet, Row: row, Column: cols[fieldColumn[field]], Key: key})
 		}
 		if len(probs) == 0 {
 			probs = append(probs, Problem{Sheet: sheet, Row: row, Key: ae.Key, Args: ae.Args})
@@ -339,6 +343,15 @@ func headerIndex(sheet string, rows [][]string, required []string) (map[string]i
 		}
 	}
 	return idx, probs
+}
+
+// letters maps each header to its column's letter.
+func letters(cols map[string]int) map[string]string {
+	m := make(map[string]string, len(cols))
+	for h, i := range cols {
+		m[h] = colName(i)
+	}
+	return m
 }
 
 func cell(rec []string, i int) string {
