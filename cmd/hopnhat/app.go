@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"hopnhat/internal/adminunit/register"
+	"hopnhat/internal/merger"
 	"hopnhat/internal/org"
 	"hopnhat/internal/platform/audit"
 	"hopnhat/internal/platform/auth"
@@ -24,7 +25,7 @@ var version = "dev"
 
 // modules lists every module's migrations, in the order they apply.
 func modules() []db.Module {
-	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations, register.Migrations, org.Migrations}
+	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations, register.Migrations, org.Migrations, merger.Migrations}
 }
 
 // app is hopnhat assembled: the database, the services and the HTTP handler.
@@ -36,6 +37,7 @@ type app struct {
 	jobs     *jobs.Queue
 	units    *register.Service
 	org      *org.Service
+	merger   *merger.Service
 	ui       *web.UI
 	router   *web.Router
 	registry *prometheus.Registry
@@ -75,6 +77,7 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 	var err error
 	a.units = register.NewService(d, log)
 	a.org = org.NewService(d, log)
+	a.merger = merger.NewService(d, log)
 	if a.auth, err = newAuth(d, log, cfg, a.units); err != nil {
 		return nil, err
 	}
