@@ -13,6 +13,7 @@ import (
 	"hopnhat/internal/adminunit"
 	"hopnhat/internal/adminunit/refdata"
 	"hopnhat/internal/adminunit/register"
+	"hopnhat/internal/merger"
 	"hopnhat/internal/org"
 	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/auth"
@@ -38,6 +39,9 @@ func loadDemo(ctx context.Context, a *app, out io.Writer) error {
 		return err
 	}
 	if err := loadDemoAgencies(ctx, a, out); err != nil {
+		return err
+	}
+	if err := loadDemoMerger(ctx, a, out); err != nil {
 		return err
 	}
 	n, err := a.auth.CountUsers(ctx)
@@ -207,5 +211,85 @@ func loadDemoAgencies(ctx context.Context, a *app, out io.Writer) error {
 		}
 	}
 	fmt.Fprintf(out, "cơ quan mẫu: %d cơ quan và đơn vị kế thừa / demo agencies loaded\n", len(list))
+	return nil
+}
+
+// demoSystem is one old province's shared system in the demo inventory.
+type demoSystem struct {
+	cat              merger.Category
+	prov, name, tech string
+	year             int
+	inv              merger.Investment
+	users            int64
+	dbEngine         string
+	dbMB             int64
+	datasets, fields int64
+	records          int64
+	fns              int // how many of the category's usual functions it offers
+	notes            string
+}
+
+// demoSystems are the two inventories the Hải Phòng + Hải Dương merger
+// compared. The figures the press gave are used where there are any (the
+// data warehouse, 114 bridge points, 41 LGSP services); the rest are
+// illustrative, and the notes say so.
+func demoSystems() []demoSystem {
+	const ill = "Số liệu minh họa cho bản demo."
+	return []demoSystem{
+		{merger.CatDataCenter, "30", "Trung tâm dữ liệu tỉnh Hải Dương", "Ảo hóa VMware, lưu trữ SAN", 2021, merger.Purchased, 0, "", 0, 0, 0, 0, 5, ill},
+		{merger.CatDataCenter, "31", "Trung tâm dữ liệu thành phố Hải Phòng", "Ảo hóa OpenStack", 2017, merger.Purchased, 0, "", 0, 0, 0, 0, 3, ill},
+		{merger.CatIOC, "30", "Trung tâm điều hành thông minh (IOC) Hải Dương", "Nền tảng IOC, camera AI", 2022, merger.Leased, 350, "PostgreSQL", 120000, 0, 0, 0, 5, ill},
+		{merger.CatIOC, "31", "IOC Hải Phòng", "Bảng điều khiển web", 2020, merger.Leased, 200, "SQL Server", 60000, 0, 0, 0, 3, ill},
+		{merger.CatSOC, "30", "Trung tâm giám sát an toàn thông tin (SOC) Hải Dương", "SIEM, kết nối NCSC", 2022, merger.Leased, 25, "", 0, 0, 0, 0, 4, ill},
+		{merger.CatSOC, "31", "SOC Hải Phòng", "SIEM", 2019, merger.Leased, 20, "", 0, 0, 0, 0, 2, ill},
+		{merger.CatVideoConference, "30", "Hội nghị truyền hình tới 114 điểm cầu cấp xã", "MCU phần cứng, mã hóa", 2023, merger.Purchased, 1200, "", 0, 0, 0, 0, 4,
+			"Kết nối 114 điểm cầu cấp xã. " + ill},
+		{merger.CatVideoConference, "31", "Hội nghị truyền hình Hải Phòng", "Phần mềm họp trực tuyến", 2020, merger.Leased, 800, "", 0, 0, 0, 0, 2, ill},
+		{merger.CatDataNetwork, "30", "Mạng truyền số liệu chuyên dùng Hải Dương", "Mạng cấp II tới xã", 2021, merger.Leased, 0, "", 0, 0, 0, 0, 3, ill},
+		{merger.CatDataNetwork, "31", "Mạng truyền số liệu chuyên dùng Hải Phòng", "Mạng cấp II", 2018, merger.Leased, 0, "", 0, 0, 0, 0, 2, ill},
+		{merger.CatProcedures, "31", "Hệ thống thông tin giải quyết TTHC Hải Phòng", "Java, Oracle", 2019, merger.Leased, 4800, "Oracle", 950000, 0, 0, 2400000, 7, ill},
+		{merger.CatProcedures, "30", "Hệ thống một cửa điện tử Hải Dương", ".NET, SQL Server", 2018, merger.Leased, 3100, "SQL Server", 610000, 0, 0, 1500000, 5, ill},
+		{merger.CatPortal, "31", "Cổng thông tin điện tử thành phố Hải Phòng", "CMS, mẫu cho cấp xã", 2016, merger.Purchased, 600, "SQL Server", 250000, 0, 0, 0, 5,
+			"Có mẫu trang cho cấp xã; cổng cũ giữ để tra cứu. " + ill},
+		{merger.CatPortal, "30", "Cổng thông tin điện tử tỉnh Hải Dương", "CMS", 2015, merger.Purchased, 400, "MySQL", 180000, 0, 0, 0, 3, ill},
+		{merger.CatCitizenApp, "31", "Ứng dụng công dân số Hải Phòng", "Ứng dụng di động", 2022, merger.Leased, 180000, "PostgreSQL", 40000, 0, 0, 0, 5,
+			"Phản ánh, đăng ký dịch vụ, tra cứu hồ sơ. " + ill},
+		{merger.CatFeedback, "31", "Tổng đài 1022 Hải Phòng", "Tổng đài, web, ứng dụng", 2021, merger.Leased, 150, "PostgreSQL", 30000, 0, 0, 210000, 5, ill},
+		{merger.CatFeedback, "30", "Hệ thống phản ánh kiến nghị Hải Dương", "Web", 2020, merger.SelfBuilt, 80, "MySQL", 8000, 0, 0, 60000, 3, ill},
+		{merger.CatWarehouse, "31", "Kho dữ liệu dùng chung thành phố Hải Phòng", "Kho dữ liệu, dữ liệu mở", 2021, merger.Leased, 300, "PostgreSQL", 85000, 192, 1941, 437621, 5,
+			"192 bộ dữ liệu, 1.941 trường, 437.621 bản ghi; đã công khai 50/98 bộ dữ liệu mở."},
+		{merger.CatWarehouse, "30", "Kho dữ liệu Hải Dương", "Kho dữ liệu", 2022, merger.Leased, 120, "PostgreSQL", 30000, 64, 700, 120000, 3, ill},
+		{merger.CatDocuments, "31", "Quản lý văn bản và điều hành Hải Phòng", "Java, PostgreSQL, chữ ký số", 2017, merger.Leased, 9500, "PostgreSQL", 1400000, 0, 0, 3800000, 6, ill},
+		{merger.CatDocuments, "30", "Quản lý văn bản và điều hành Hải Dương", ".NET, SQL Server", 2016, merger.Leased, 6200, "SQL Server", 900000, 0, 0, 2100000, 5, ill},
+		{merger.CatEmail, "31", "Thư điện tử công vụ Hải Phòng", "Máy chủ thư, SSO", 2015, merger.Purchased, 11000, "", 0, 0, 0, 0, 4, ill},
+		{merger.CatEmail, "30", "Thư điện tử công vụ Hải Dương", "Máy chủ thư", 2014, merger.Purchased, 7000, "", 0, 0, 0, 0, 2, ill},
+		{merger.CatLGSP, "31", "Nền tảng tích hợp, chia sẻ dữ liệu (LGSP) Hải Phòng", "ESB, API gateway", 2019, merger.Leased, 0, "", 0, 0, 0, 0, 5,
+			"41 dịch vụ tích hợp. " + ill},
+		{merger.CatLGSP, "30", "LGSP Hải Dương", "ESB", 2020, merger.Leased, 0, "", 0, 0, 0, 0, 4, "Giữ làm dự phòng đến khi chuyển xong các tích hợp. " + ill},
+	}
+}
+
+// loadDemoMerger records the Hải Phòng + Hải Dương merger and its inventory
+// in an empty workspace.
+func loadDemoMerger(ctx context.Context, a *app, out io.Writer) error {
+	if existing, err := a.merger.Mergers(ctx); err != nil || len(existing) > 0 {
+		return err
+	}
+	m, err := a.merger.CreateMerger(ctx, merger.MergerInput{Name: "Thành phố Hải Phòng (Hải Phòng + Hải Dương)", ProvinceCode: "31",
+		EffectiveOn: adminunit.ReformDate, Sources: []merger.Source{{ProvinceCode: "31", Name: "Hải Phòng"}, {ProvinceCode: "30", Name: "Hải Dương"}}})
+	if err != nil {
+		return fmt.Errorf("demo merger: %w", err)
+	}
+	for _, d := range demoSystems() {
+		fns := merger.Checklist(d.cat)
+		fns = fns[:min(d.fns, len(fns))]
+		_, err := a.merger.CreateSystem(ctx, merger.System{MergerID: m.ID, Category: d.cat, ProvinceCode: d.prov, Name: d.name,
+			Technology: d.tech, DeployedYear: d.year, Investment: d.inv, Users: d.users, DBEngine: d.dbEngine, DBSizeMB: d.dbMB,
+			Datasets: d.datasets, Fields: d.fields, Records: d.records, Functions: fns, Notes: d.notes})
+		if err != nil {
+			return fmt.Errorf("demo system %s: %w", d.name, err)
+		}
+	}
+	fmt.Fprintf(out, "hợp nhất mẫu: Hải Phòng + Hải Dương, %d hệ thống / demo merger loaded\n", len(demoSystems()))
 	return nil
 }
