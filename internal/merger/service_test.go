@@ -103,3 +103,11 @@ func fieldErr(err error, field string) bool {
 	var ae *apperr.Error
 	return errors.As(err, &ae) && ae.Field[field] != ""
 }
+
+func TestChecklistsCoverEveryCategory(t *testing.T) {
+	for _, c := range merger.Categories {
+		if c != merger.CatCustom && len(merger.Checklist(c)) == 0 {
+			t.Errorf("category %s has no usual functions", c)
+		}
+	}
+}
