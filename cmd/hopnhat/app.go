@@ -114,6 +114,11 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	orgH.Register(a.router)
+	mergerH, err := merger.NewHandlers(a.merger, a.ui)
+	if err != nil {
+		return nil, err
+	}
+	mergerH.Register(a.router)
 
 	if err := a.router.Validate(); err != nil {
 		return nil, err

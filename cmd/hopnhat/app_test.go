@@ -160,6 +160,24 @@ var routeAccess = map[string]access{
 	"PUT /api/v1/agencies/{id}":               writers,
 	"POST /api/v1/agencies/{id}/links":        writers,
 	"DELETE /api/v1/agencies/{id}/links/{to}": writers,
+
+	"GET /mergers":                      signedIn,
+	"POST /mergers":                     writers,
+	"GET /mergers/{id}":                 signedIn,
+	"GET /mergers/{id}/systems/new":     writers,
+	"POST /mergers/{id}/systems":        writers,
+	"GET /systems/{id}":                 signedIn,
+	"GET /systems/{id}/edit":            writers,
+	"POST /systems/{id}":                writers,
+	"POST /systems/{id}/delete":         writers,
+	"GET /api/v1/mergers":               signedIn,
+	"POST /api/v1/mergers":              writers,
+	"GET /api/v1/mergers/{id}":          signedIn,
+	"GET /api/v1/mergers/{id}/systems":  signedIn,
+	"POST /api/v1/mergers/{id}/systems": writers,
+	"GET /api/v1/systems/{id}":          signedIn,
+	"PUT /api/v1/systems/{id}":          writers,
+	"DELETE /api/v1/systems/{id}":       writers,
 }
 
 // concrete turns a pattern into a request path with real ids.

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"hopnhat/internal/platform/browsertest"
+	"hopnhat/internal/platform/dbtest"
+	"hopnhat/internal/platform/reqctx"
+)
+
+// TestMergerPagesBrowser drives the merger workspace through headless
+// Chromium as a merger coordinator would: record the Hải Phòng + Hải Dương
+// merger, add Hải Dương's document-management system with two functions of
+// its checklist, find it in the inventory matrix, and edit it.
+func TestMergerPagesBrowser(t *testing.T) {
+	browser := browsertest.Browser(t, 2*time.Minute)
+	d := dbtest.SQLite(t, modules())
+	a := testApp(t, d)
+	seed(t, a)
+	srv := httptest.NewServer(a.handler)
+	t.Cleanup(srv.Close)
+
+	w := &mergerWalk{a: a}
+	p := newTab(t, browser, srv.URL)
+	steps := []struct {
+		name string
+		fn   func(t *testing.T, p *tab)
+	}{
+		{"sign in as a coordinator", mergerSignIn},
+		{"record the merger", w.create},
+		{"add a system of an old province", w.addSystem},
+		{"see it in the matrix", w.matrix},
+		{"edit it", w.edit},
+		{"a save after someone else's", w.stale},
+	}
+	for _, s := range steps {
+		if !t.Run(s.name, func(t *testing.T) { p.t = t; s.fn(t, p) }) {
+			return // each step stands on the previous one's session and data
+		}
+	}
+}
+
+// mergerWalk carries what one step of the walk made to the next.
+type mergerWalk struct {
+	a                  *app
+	mergerID, systemID string
+}
+
+// noRawMergerKeys fails when the page shows one of the workspace's i18n
+// keys instead of its text.
+func noRawMergerKeys(p *tab) {
+	p.t.Helper()
+	if got := p.eval(`[...document.body.innerText.matchAll(/\b(?:merger|nav|flash|confirm|common|error)\.[a-z_.]+\b/g)].map(m => m[0]).join(" ")`); got != "" {
+		p.t.Errorf("page %s shows untranslated keys: %s", p.location(), got)
+	}
+}
+
+// noSideScroll fails when the page is wider than the window.
+func noSideScroll(p *tab) {
+	p.t.Helper()
+	if got := p.eval(`(e => e.scrollWidth > e.clientWidth ? e.scrollWidth + "px in " + e.clientWidth + "px" : "")(document.documentElement)`); got != "" {
+		p.t.Errorf("%s scrolls sideways: %s", p.location(), got)
+	}
+}
+
+func mergerSignIn(t *testing.T, p *tab) {
+	p.open("/mergers")
+	p.wantPath("/login")
+	p.fill("username", "u.coordinator")
+	p.fill("password", testPassword)
+	if got := p.submit("login-submit"); got != http.StatusOK {
+		t.Fatalf("sign in: got status %d, want 200", got)
+	}
+	p.wantPath("/mergers")
+	p.wantText("h1", "Sáp nhập tỉnh")
+	p.wantText(".main-nav", "Sáp nhập tỉnh")
+	p.wantText("#mergers-empty", "Chưa có cuộc sáp nhập nào được khai báo.")
+	noRawMergerKeys(p)
+	p.shot("mergers_empty.png")
+}
+
+func (w *mergerWalk) create(t *testing.T, p *tab) {
+	p.fill("name", "Thành phố Hải Phòng")
+	p.fill("province_code", "3") // one digit: refused
+	p.fill("effective_on", "01/07/2025")
+	p.fill("sources", "31 Hải Phòng\n30 Hải Dương")
+	if got := p.submit("create-merger"); got != http.StatusUnprocessableEntity {
+		t.Errorf("a one-digit province code: got status %d, want 422", got)
+	}
+	p.wantText("#form-error", "kiểm tra các trường được đánh dấu")
+	p.wantText("#err-province_code", "Mã tỉnh gồm đúng 2 chữ số.")
+	if got := p.value("sources"); got != "31 Hải Phòng\n30 Hải Dương" {
+		t.Errorf("old provinces after a refused save: got %q, want them kept", got)
+	}
+	noRawMergerKeys(p)
+	p.shot("merger_form_error.png")
+
+	p.fill("province_code", "31")
+	if got := p.submit("create-merger"); got != http.StatusOK {
+		t.Fatalf("record the merger: got status %d, want 200", got)
+	}
+	w.mergerID = strings.TrimPrefix(p.eval(`location.pathname`), "/mergers/")
+	if !strings.HasPrefix(w.mergerID, "mg_") {
+		t.Fatalf("after recording: at %s, want the merger's page", p.location())
+	}
+	p.wantText(".flash.ok", "Đã khai báo sáp nhập.")
+	p.wantText("h1", "Thành phố Hải Phòng")
+	p.wantText("#merger-facts", "hiệu lực từ 01/07/2025")
+	p.wantText("#merger-facts", "Hải Dương 30, Hải Phòng 31")
+	if n := p.count("#inventory tbody tr"); n != 18 {
+		t.Errorf("matrix rows: got %d, want the 18 categories", n)
+	}
+	p.wantText("#row-ioc", "IOC – Trung tâm điều hành thông minh")
+	p.wantText("#row-feedback_1022", "Phản ánh kiến nghị 1022")
+	p.wantText("#inventory-summary", "Đã khai báo 0 hệ thống; còn 34 ô")
+	noRawMergerKeys(p)
+}
+
+func (w *mergerWalk) addSystem(t *testing.T, p *tab) {
+	if got := p.click("add-system-30"); got != http.StatusOK {
+		t.Fatalf("the system form: got status %d, want 200", got)
+	}
+	p.wantPath("/mergers/" + w.mergerID + "/systems/new")
+	p.wantText("h1", "Thêm hệ thống")
+	if got := p.value("province_code"); got != "30" {
+		t.Errorf("old province of the column's link: got %q, want 30", got)
+	}
+	p.wantText("#checklist-pick", "Chọn nhóm hệ thống")
+	// Choosing the category fetches its checklist into the form.
+	p.fill("category", "documents")
+	p.eval(`document.getElementById("category").dispatchEvent(new Event("change", {bubbles: true})), ""`)
+	p.run(chromedp.WaitVisible(chromedp.ID("fn-0")))
+	if got := p.eval(`[...document.querySelectorAll("#functions input[type=checkbox]")].map(e => e.value).join(" | ")`); !strings.HasPrefix(got, "Văn bản đến | Văn bản đi | Chữ ký số") {
+		t.Errorf("the documents checklist: got %q", got)
+	}
+	p.fill("name", "Quản lý văn bản và điều hành Hải Dương")
+	p.fill("vendor", "VNPT")
+	p.fill("technology", ".NET, SQL Server")
+	p.fill("deployed_year", "2016")
+	p.fill("investment", "leased")
+	p.fill("users", "6.200")
+	p.fill("db_engine", "SQL Server")
+	p.fill("db_size_mb", "900000")
+	p.fill("records", "2.100.000")
+	p.run(chromedp.Click(chromedp.ID("fn-0")))
+	p.run(chromedp.Click(chromedp.ID("fn-1")))
+	p.fill("other_functions", "Ký số trên thiết bị di động")
+	p.fill("integrations", "LGSP Hải Dương\nTrục liên thông văn bản quốc gia")
+	p.fill("contract_end", "31/12/2025")
+	p.fill("deployed_year", "216") // a typo: refused
+	p.fill("db_size_mb", "900 GB") // not a number: refused
+	if got := p.submit("save-system"); got != http.StatusUnprocessableEntity {
+		t.Errorf("a bad year and size: got status %d, want 422", got)
+	}
+	p.wantText("#err-deployed_year", "Năm triển khai là một năm từ 1990 đến 2100")
+	p.wantText("#err-db_size_mb", "Số không hợp lệ.")
+	if got := p.eval(`[...document.querySelectorAll("#functions input:checked")].map(e => e.value).join(" | ")`); got != "Văn bản đến | Văn bản đi" {
+		t.Errorf("ticked functions after a refused save: got %q, want them kept", got)
+	}
+	noRawMergerKeys(p)
+	p.shot("system_form_error.png")
+	p.fill("deployed_year", "2016")
+	p.fill("db_size_mb", "900000")
+	p.shot("system_form.png")
+	if got := p.submit("save-system"); got != http.StatusOK {
+		t.Fatalf("save: got status %d, want 200", got)
+	}
+	w.systemID = strings.TrimPrefix(p.eval(`location.pathname`), "/systems/")
+	if !strings.HasPrefix(w.systemID, "sy_") {
+		t.Fatalf("after saving: at %s, want the system's page", p.location())
+	}
+	p.wantText(".flash.ok", "Đã thêm hệ thống vào danh mục hiện trạng.")
+	p.wantText("h1", "Quản lý văn bản và điều hành Hải Dương")
+	p.wantText("#system-category", "Quản lý văn bản và điều hành")
+	p.wantText("#system-fields", "Thuê dịch vụ")
+	p.wantText("#system-fields", "6.200")
+	p.wantText("#system-fields", "31/12/2025")
+	p.wantText("#system-database", "2.100.000")
+	if got := p.eval(`[...document.querySelectorAll("#functions-list li")].map(e => e.innerText).join(" | ")`); got != "Văn bản đến | Văn bản đi | Ký số trên thiết bị di động" {
+		t.Errorf("functions: got %q", got)
+	}
+	p.wantText("#system-functions", "Liên thông văn bản quốc gia")
+	noRawMergerKeys(p)
+	p.shot("system.png")
+}
+
+func (w *mergerWalk) matrix(t *testing.T, p *tab) {
+	p.open("/mergers/" + w.mergerID)
+	cell := func(cat, province string) string {
+		return p.eval(`(td => td ? td.innerText.trim() : "<none>")(document.querySelector("#row-` + cat + ` td[data-label='` + province + `']"))`)
+	}
+	if got := cell("documents", "Hải Dương"); !strings.Contains(got, "Quản lý văn bản và điều hành Hải Dương") || !strings.Contains(got, "VNPT · năm 2016 · 6.200 người dùng") {
+		t.Errorf("documents of Hải Dương: got %q", got)
+	}
+	if got := cell("documents", "Hải Phòng"); !strings.HasPrefix(got, "chưa khai báo") {
+		t.Errorf("documents of Hải Phòng: got %q, want it not recorded", got)
+	}
+	p.wantText("#col-30", "1 hệ thống")
+	p.wantText("#inventory-summary", "Đã khai báo 1 hệ thống; còn 33 ô")
+	noRawMergerKeys(p)
+	p.shot("merger_matrix.png")
+
+	p.open("/mergers")
+	p.wantText("#mergers", "Thành phố Hải Phòng")
+	p.wantText("#mergers", "01/07/2025")
+	p.shot("mergers.png")
+
+	// On a phone: one card per category, nothing off the right edge.
+	p.run(chromedp.EmulateViewport(390, 844))
+	p.open("/mergers/" + w.mergerID)
+	noSideScroll(p)
+	p.shot("merger_matrix_phone.png")
+	p.open("/systems/" + w.systemID)
+	noSideScroll(p)
+	p.shot("system_phone.png")
+	p.open("/systems/" + w.systemID + "/edit")
+	noSideScroll(p)
+	p.shot("system_form_phone.png")
+	p.open("/mergers")
+	noSideScroll(p)
+	p.shot("mergers_phone.png")
+	p.run(chromedp.EmulateViewport(1280, 900))
+
+	p.open("/mergers/" + w.mergerID)
+	p.click("lang-toggle")
+	p.wantText("#row-documents", "Document management and direction")
+	p.wantText("#row-documents", "VNPT · deployed 2016 · 6,200 users")
+	noRawMergerKeys(p)
+	p.shot("merger_matrix_en.png")
+	p.click("lang-toggle")
+	p.wantText("h2", "Hiện trạng hệ thống dùng chung")
+}
+
+func (w *mergerWalk) edit(t *testing.T, p *tab) {
+	p.open("/systems/" + w.systemID)
+	if got := p.click("edit-system"); got != http.StatusOK {
+		t.Fatalf("the edit form: got status %d, want 200", got)
+	}
+	p.wantPath("/systems/" + w.systemID + "/edit")
+	p.wantText("h1", "Sửa hệ thống: Quản lý văn bản và điều hành Hải Dương")
+	if got := p.eval(`document.querySelector("input[name=version]").value`); got != "1" {
+		t.Errorf("version in the form: got %q, want 1", got)
+	}
+	if got := p.eval(`[...document.querySelectorAll("#functions input:checked")].map(e => e.value).join(" | ")`); got != "Văn bản đến | Văn bản đi" {
+		t.Errorf("ticked functions: got %q", got)
+	}
+	if got := p.value("users"); got != "6200" {
+		t.Errorf("users in the form: got %q, want 6200", got)
+	}
+	p.fill("users", "6400")
+	p.run(chromedp.Click(chromedp.ID("fn-1"))) // Văn bản đi no longer
+	p.run(chromedp.Click(chromedp.ID("fn-2"))) // Chữ ký số
+	if got := p.submit("save-system"); got != http.StatusOK {
+		t.Fatalf("save: got status %d, want 200", got)
+	}
+	p.wantPath("/systems/" + w.systemID)
+	p.wantText(".flash.ok", "Đã lưu thông tin hệ thống.")
+	p.wantText("#system-fields", "6.400")
+	p.wantText("#system-fields", "phiên bản 2")
+	if got := p.eval(`[...document.querySelectorAll("#functions-list li")].map(e => e.innerText).join(" | ")`); got != "Văn bản đến | Chữ ký số | Ký số trên thiết bị di động" {
+		t.Errorf("functions after the edit: got %q", got)
+	}
+	noRawMergerKeys(p)
+	p.shot("system_edited.png")
+
+	p.open("/mergers/" + w.mergerID)
+	p.wantText("#row-documents", "6.400 người dùng")
+}
+
+func (w *mergerWalk) stale(t *testing.T, p *tab) {
+	p.open("/systems/" + w.systemID + "/edit")
+	// Another coordinator saves while this form is open.
+	ctx := reqctx.WithActor(context.Background(), "user:other")
+	x, err := w.a.merger.System(ctx, w.systemID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Vendor = "VNPT Hải Dương"
+	if _, err := w.a.merger.UpdateSystem(ctx, x.ID, x, x.Version); err != nil {
+		t.Fatal(err)
+	}
+	p.fill("vendor", "VNPT-IT")
+	if got := p.submit("save-system"); got != http.StatusConflict {
+		t.Errorf("a save after someone else's: got status %d, want 409", got)
+	}
+	p.wantText("#form-error", "Người khác vừa sửa hệ thống này")
+	p.wantText("#stored", "VNPT Hải Dương")
+	if got := p.value("vendor"); got != "VNPT-IT" {
+		t.Errorf("vendor after the conflict: got %q, want what was typed", got)
+	}
+	noRawMergerKeys(p)
+	p.shot("system_form_conflict.png")
+	// Saving again, having seen the other change, goes through.
+	if got := p.submit("save-system"); got != http.StatusOK {
+		t.Fatalf("save again: got status %d, want 200", got)
+	}
+	p.wantText("#system-fields", "VNPT-IT")
+	p.wantText("#system-fields", "phiên bản 4")
+}
