@@ -113,7 +113,7 @@ func (w *mergerWalk) create(t *testing.T, p *tab) {
 	p.wantText(".flash.ok", "Đã khai báo sáp nhập.")
 	p.wantText("h1", "Thành phố Hải Phòng")
 	p.wantText("#merger-facts", "hiệu lực từ 01/07/2025")
-	p.wantText("#merger-facts", "Hải Dương 30, Hải Phòng 31")
+	p.wantText("#merger-facts", "Hải Phòng 31, Hải Dương 30")
 	if n := p.count("#inventory tbody tr"); n != 18 {
 		t.Errorf("matrix rows: got %d, want the 18 categories", n)
 	}

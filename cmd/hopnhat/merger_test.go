@@ -130,15 +130,16 @@ func TestMergerScenarios(t *testing.T) {
 		})
 		hp := mergerByProvince(t, a, "31")
 		hcm := mergerByProvince(t, a, "79")
-		if len(hcm.Sources) != 3 || hcm.Sources[1].Name != "Bà Rịa – Vũng Tàu" || hcm.Sources[0].Name != "Bình Dương" {
-			t.Fatalf("old provinces read from the form: got %+v", hcm.Sources)
+		// In the order typed.
+		if len(hcm.Sources) != 3 || hcm.Sources[0].Name != "TP. Hồ Chí Minh" || hcm.Sources[1].Name != "Bình Dương" || hcm.Sources[2].Name != "Bà Rịa – Vũng Tàu" {
+			t.Fatalf("old provinces read from the form: got %+v, want them in the order typed", hcm.Sources)
 		}
 
 		// The inventory: systems added through the API and the form.
 		sysPath := "/mergers/" + hp.ID + "/systems"
 		runScenarios(t, a, p, []scenario{
 			{name: "the merger through the API has its old provinces", method: "GET", path: "/api/v1/mergers/" + hp.ID, as: viewer,
-				wantStatus: 200, wantText: `"sources":[{"province_code":"30","name":"Hải Dương"},{"province_code":"31","name":"Hải Phòng"}]`},
+				wantStatus: 200, wantText: `"sources":[{"province_code":"31","name":"Hải Phòng"},{"province_code":"30","name":"Hải Dương"}]`},
 			{name: "an empty inventory lists every category as not recorded", method: "GET", path: "/mergers/" + hp.ID, as: viewer,
 				wantStatus: 200, wantText: "Đã khai báo 0 hệ thống; còn 34 ô (nhóm × tỉnh cũ) chưa khai báo."},
 			{name: "add a system through the API", method: "POST", path: "/api/v1" + sysPath, as: coord, contentType: jsonCT,

@@ -212,8 +212,8 @@ func systemOf(v url.Values) (System, map[string]string) {
 // refuse returns the error for x with the fields that could not be read, and
 // whatever else the service would refuse, so a person sees every problem at
 // once.
-func refuse(x System, m Merger, bad map[string]string) error {
-	f := checkSystem(&x, m)
+func refuse(s *Service, x System, m Merger, bad map[string]string) error {
+	f := checkSystem(&x, m, s.db.Now())
 	maps.Copy(f, bad)
 	return apperr.InvalidFields(f)
 }
@@ -320,14 +320,14 @@ type systemInputJSON struct {
 
 // system builds the System of j for merger m, refusing a date that cannot
 // be read together with whatever else is wrong.
-func (j systemInputJSON) system(m Merger) (System, error) {
+func (j systemInputJSON) system(s *Service, m Merger) (System, error) {
 	x := System{MergerID: m.ID, Category: Category(j.Category), CustomCategory: j.CustomCategory, ProvinceCode: strings.TrimSpace(j.ProvinceCode),
 		Name: j.Name, Vendor: j.Vendor, Technology: j.Technology, DeployedYear: j.DeployedYear, Investment: Investment(j.Investment),
 		Users: j.Users, DBEngine: j.DBEngine, DBSizeMB: j.DBSizeMB, Datasets: j.Datasets, Fields: j.Fields, Records: j.Records,
 		Functions: j.Functions, Integrations: j.Integrations, Notes: j.Notes}
 	var ok bool
 	if x.ContractEnd, ok = parseDay(j.ContractEnd); !ok {
-		return x, refuse(x, m, map[string]string{"contract_end": "error.date_invalid"})
+		return x, refuse(s, x, m, map[string]string{"contract_end": "error.date_invalid"})
 	}
 	return x, nil
 }
@@ -424,7 +424,7 @@ func (h *Handlers) apiCreateSystem(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	x, err := in.system(m)
+	x, err := in.system(h.s, m)
 	if err != nil {
 		return err
 	}
@@ -456,7 +456,7 @@ func (h *Handlers) apiUpdateSystem(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	x, err := in.system(m)
+	x, err := in.system(h.s, m)
 	if err != nil {
 		return err
 	}
@@ -748,7 +748,7 @@ func (h *Handlers) createSystemForm(w http.ResponseWriter, r *http.Request) erro
 	x, bad := systemOf(r.PostForm)
 	x.MergerID = m.ID
 	if len(bad) > 0 {
-		err = refuse(x, m, bad)
+		err = refuse(h.s, x, m, bad)
 	} else if x, err = h.s.CreateSystem(r.Context(), x); err == nil {
 		http.Redirect(w, r, "/systems/"+url.PathEscape(x.ID)+"?ok=flash.system_created", http.StatusSeeOther)
 		return nil
@@ -796,7 +796,7 @@ func (h *Handlers) updateSystemForm(w http.ResponseWriter, r *http.Request) erro
 	x, bad := systemOf(r.PostForm)
 	x.MergerID = m.ID
 	if len(bad) > 0 {
-		err = refuse(x, m, bad)
+		err = refuse(h.s, x, m, bad)
 	} else if _, err = h.s.UpdateSystem(r.Context(), id, x, version); err == nil {
 		http.Redirect(w, r, "/systems/"+url.PathEscape(id)+"?ok=flash.system_saved", http.StatusSeeOther)
 		return nil

@@ -88,9 +88,9 @@ VALUES ($1, $2, $3, $4, 1, $5, $5)`, m.ID, m.Name, m.ProvinceCode, db.NullMicros
 		if err != nil {
 			return err
 		}
-		for _, src := range m.Sources {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO merger_source (merger_id, province_code, name) VALUES ($1, $2, $3)`,
-				m.ID, src.ProvinceCode, src.Name); err != nil {
+		for i, src := range m.Sources {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO merger_source (merger_id, province_code, name, position) VALUES ($1, $2, $3, $4)`,
+				m.ID, src.ProvinceCode, src.Name, i); err != nil {
 				return err
 			}
 		}
@@ -142,7 +142,7 @@ func (s *Service) Merger(ctx context.Context, id string) (Merger, error) {
 		return m, db.NotFoundIfNoRows(err, "merger.not_found")
 	}
 	m.EffectiveOn, m.CreatedAt, m.UpdatedAt = db.FromNullMicros(eff), db.FromMicros(created), db.FromMicros(updated)
-	rows, err := s.db.QueryContext(ctx, `SELECT province_code, name FROM merger_source WHERE merger_id = $1 ORDER BY province_code`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT province_code, name FROM merger_source WHERE merger_id = $1 ORDER BY position`, id)
 	if err != nil {
 		return m, err
 	}
@@ -158,7 +158,7 @@ func (s *Service) Merger(ctx context.Context, id string) (Merger, error) {
 }
 
 // checkSystem normalises in and returns the fields that are wrong.
-func checkSystem(in *System, m Merger) map[string]string {
+func checkSystem(in *System, m Merger, now time.Time) map[string]string {
 	f := map[string]string{}
 	var ok bool
 	if !in.Category.Valid() {
@@ -186,7 +186,7 @@ func checkSystem(in *System, m Merger) map[string]string {
 			f[field] = "merger.text_too_long"
 		}
 	}
-	if in.DeployedYear != 0 && (in.DeployedYear < 1990 || in.DeployedYear > 2100) {
+	if in.DeployedYear != 0 && (in.DeployedYear < 1990 || in.DeployedYear > now.Year()) {
 		f["deployed_year"] = "merger.year_invalid"
 	}
 	if in.Investment != "" && !slices.Contains(Investments, in.Investment) {
@@ -200,11 +200,17 @@ func checkSystem(in *System, m Merger) map[string]string {
 	var fns []string
 	for _, fn := range in.Functions {
 		if fn = strings.TrimSpace(fn); fn != "" && !slices.Contains(fns, fn) {
-			if utf8.RuneCountInString(fn) > 200 || strings.ContainsAny(fn, "\n\r") {
+			switch {
+			case strings.ContainsAny(fn, "\n\r"):
+				f["functions"] = "merger.function_one_line"
+			case utf8.RuneCountInString(fn) > 200:
 				f["functions"] = "merger.text_too_long"
 			}
 			fns = append(fns, fn)
 		}
+	}
+	if len(fns) > 100 {
+		f["functions"] = "merger.too_many_functions"
 	}
 	in.Functions = fns
 	return f
@@ -241,6 +247,13 @@ func (s *Service) System(ctx context.Context, id string) (System, error) {
 
 // Systems lists a merger's systems by category, then old province, then name.
 func (s *Service) Systems(ctx context.Context, mergerID string, cat Category) ([]System, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM merger WHERE id = $1`, mergerID).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, apperr.New(apperr.NotFound, "merger.not_found")
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+systemCols+` FROM merger_system
 WHERE merger_id = $1 AND ($2 = '' OR category = $2) ORDER BY category, province_code, name, id`, mergerID, string(cat))
 	if err != nil {
@@ -264,7 +277,7 @@ func (s *Service) CreateSystem(ctx context.Context, in System) (System, error) {
 	if err != nil {
 		return System{}, err
 	}
-	if f := checkSystem(&in, m); len(f) > 0 {
+	if f := checkSystem(&in, m, s.db.Now()); len(f) > 0 {
 		return System{}, apperr.InvalidFields(f)
 	}
 	in.ID, in.Version = newID("sy_"), 1
@@ -297,8 +310,15 @@ func (s *Service) UpdateSystem(ctx context.Context, id string, in System, versio
 		return System{}, err
 	}
 	in.ID, in.MergerID = id, before.MergerID
-	if f := checkSystem(&in, m); len(f) > 0 {
+	if f := checkSystem(&in, m, s.db.Now()); len(f) > 0 {
 		return System{}, apperr.InvalidFields(f)
+	}
+	if version != before.Version {
+		return System{}, apperr.New(apperr.Conflict, "merger.stale_version")
+	}
+	changes := systemChanges(before, in)
+	if len(changes) == 0 {
+		return before, nil // nothing to save: the version stays
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE merger_system SET category = $1, custom_category = $2, province_code = $3, name = $4,
@@ -315,7 +335,7 @@ updated_at = $19 WHERE id = $20 AND version = $21`,
 			return apperr.New(apperr.Conflict, "merger.stale_version")
 		}
 		_, err = audit.Append(ctx, tx, audit.Record{Action: "merger.system.update", ObjectType: "merger_system", ObjectID: id,
-			Details: map[string]any{"name": in.Name}})
+			Details: map[string]any{"changes": changes}})
 		return err
 	})
 	if err != nil {
@@ -324,9 +344,42 @@ updated_at = $19 WHERE id = $20 AND version = $21`,
 	return s.System(ctx, id)
 }
 
+// systemChanges lists the fields that differ, for the audit trail.
+func systemChanges(a System, b System) map[string]any {
+	m := map[string]any{}
+	add := func(k string, x, y any) {
+		if x != y {
+			m[k] = map[string]any{"from": x, "to": y}
+		}
+	}
+	add("category", string(a.Category), string(b.Category))
+	add("custom_category", a.CustomCategory, b.CustomCategory)
+	add("province", a.ProvinceCode, b.ProvinceCode)
+	add("name", a.Name, b.Name)
+	add("vendor", a.Vendor, b.Vendor)
+	add("technology", a.Technology, b.Technology)
+	add("deployed_year", a.DeployedYear, b.DeployedYear)
+	add("investment", string(a.Investment), string(b.Investment))
+	add("users", a.Users, b.Users)
+	add("db_engine", a.DBEngine, b.DBEngine)
+	add("db_size_mb", a.DBSizeMB, b.DBSizeMB)
+	add("datasets", a.Datasets, b.Datasets)
+	add("fields", a.Fields, b.Fields)
+	add("records", a.Records, b.Records)
+	add("functions", strings.Join(a.Functions, "; "), strings.Join(b.Functions, "; "))
+	add("integrations", a.Integrations, b.Integrations)
+	add("contract_end", a.ContractEnd.UTC().Format(time.DateOnly), b.ContractEnd.UTC().Format(time.DateOnly))
+	add("notes", a.Notes, b.Notes)
+	return m
+}
+
 // DeleteSystem removes a system from the inventory, if nobody changed it
-// since it was read.
+// since it was read. The audit entry keeps what it was.
 func (s *Service) DeleteSystem(ctx context.Context, id string, version int64) error {
+	before, err := s.System(ctx, id)
+	if err != nil {
+		return err
+	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM merger_system WHERE id = $1 AND version = $2`, id, version)
 		if err != nil {
@@ -342,7 +395,8 @@ func (s *Service) DeleteSystem(ctx context.Context, id string, version int64) er
 			}
 			return apperr.New(apperr.Conflict, "merger.stale_version")
 		}
-		_, err = audit.Append(ctx, tx, audit.Record{Action: "merger.system.delete", ObjectType: "merger_system", ObjectID: id})
+		_, err = audit.Append(ctx, tx, audit.Record{Action: "merger.system.delete", ObjectType: "merger_system", ObjectID: id,
+			Details: map[string]any{"name": before.Name, "category": string(before.Category), "province": before.ProvinceCode}})
 		return err
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func TestInventory(t *testing.T) {
 			t.Fatalf("a second merger into the same province: got %v", err)
 		}
 		got, err := s.Merger(ctx, m.ID)
-		if err != nil || len(got.Sources) != 2 || got.Sources[0].Name != "Hải Dương" {
+		if err != nil || len(got.Sources) != 2 || got.Sources[0].Name != "Hải Phòng" || got.Sources[1].Name != "Hải Dương" {
 			t.Fatalf("merger: got %+v, %v", got, err)
 		}
 		sys := merger.System{MergerID: m.ID, Category: merger.CatDocuments, ProvinceCode: "30", Name: "Hệ thống quản lý văn bản và điều hành",
@@ -61,6 +62,14 @@ func TestInventory(t *testing.T) {
 		}
 		if _, err := s.UpdateSystem(ctx, x.ID, x2, x.Version); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("stale update: got %v, want Conflict", err)
+		}
+		if same, err := s.UpdateSystem(ctx, x.ID, up, up.Version); err != nil || same.Version != up.Version {
+			t.Fatalf("saving what is stored: got version %d (%v), want %d kept", same.Version, err, up.Version)
+		}
+		var details string
+		if err := d.QueryRowContext(ctx, `SELECT details FROM audit_log WHERE action = 'merger.system.update'`).Scan(&details); err != nil ||
+			!strings.Contains(details, `"users":{"from":5200,"to":5400}`) {
+			t.Fatalf("update audited with its changes: got %s (%v)", details, err)
 		}
 		for name, tc := range map[string]struct {
 			mut  func(*merger.System)

@@ -15,6 +15,7 @@ CREATE TABLE merger_source (
     merger_id     TEXT NOT NULL REFERENCES merger (id),
     province_code TEXT NOT NULL,           -- an old province
     name          TEXT NOT NULL,
+    position      BIGINT NOT NULL,         -- the order the coordinator gave
     PRIMARY KEY (merger_id, province_code)
 );
 
