@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -283,13 +285,40 @@ func loadDemoMerger(ctx context.Context, a *app, out io.Writer) error {
 	for _, d := range demoSystems() {
 		fns := merger.Checklist(d.cat)
 		fns = fns[:min(d.fns, len(fns))]
-		_, err := a.merger.CreateSystem(ctx, merger.System{MergerID: m.ID, Category: d.cat, ProvinceCode: d.prov, Name: d.name,
+		x, err := a.merger.CreateSystem(ctx, merger.System{MergerID: m.ID, Category: d.cat, ProvinceCode: d.prov, Name: d.name,
 			Technology: d.tech, DeployedYear: d.year, Investment: d.inv, Users: d.users, DBEngine: d.dbEngine, DBSizeMB: d.dbMB,
 			Datasets: d.datasets, Fields: d.fields, Records: d.records, Functions: fns, Notes: d.notes})
 		if err != nil {
 			return fmt.Errorf("demo system %s: %w", d.name, err)
 		}
+		dec := demoDecision(d.cat, d.prov)
+		dec.SystemID = x.ID
+		if _, err := a.merger.Decide(ctx, dec, 0); err != nil {
+			return fmt.Errorf("demo decision %s: %w", d.name, err)
+		}
 	}
 	fmt.Fprintf(out, "hợp nhất mẫu: Hải Phòng + Hải Dương, %d hệ thống / demo merger loaded\n", len(demoSystems()))
 	return nil
+}
+
+// demoDecision is what the merger decided for the system of province prov in
+// category cat, as the press described it. Document numbers were not
+// published; the rationale says so.
+func demoDecision(cat merger.Category, prov string) merger.Decision {
+	const basis = "Theo kết quả rà soát 6 tiêu chí. Số, ngày văn bản quyết định: bổ sung khi có."
+	// Hải Dương's system became the shared one in these categories; Hải
+	// Phòng's everywhere else.
+	keptFromHaiDuong := []merger.Category{merger.CatDataCenter, merger.CatIOC, merger.CatSOC, merger.CatVideoConference, merger.CatDataNetwork}
+	keepHD := slices.Contains(keptFromHaiDuong, cat)
+	kept := (prov == "30") == keepHD
+	switch {
+	case kept:
+		return merger.Decision{Outcome: merger.Keep, Rationale: basis}
+	case cat == merger.CatLGSP:
+		return merger.Decision{Outcome: merger.Backup, Until: time.Date(2025, 8, 31, 17, 0, 0, 0, time.UTC),
+			Rationale: "Giữ làm dự phòng đến khi chuyển xong các tích hợp (trong tháng 8/2025). " + basis}
+	case cat == merger.CatPortal:
+		return merger.Decision{Outcome: merger.ReadOnly, Rationale: "Cổng cũ giữ để tra cứu; cấp xã dùng mẫu trang mới. " + basis}
+	}
+	return merger.Decision{Outcome: merger.MigrateRetire, Rationale: basis}
 }
