@@ -178,6 +178,17 @@ var routeAccess = map[string]access{
 	"GET /api/v1/systems/{id}":          signedIn,
 	"PUT /api/v1/systems/{id}":          writers,
 	"DELETE /api/v1/systems/{id}":       writers,
+
+	// The assessment and the decisions (issue 6).
+	"GET /mergers/{id}/compare/{category}":        signedIn,
+	"POST /mergers/{id}/weights":                  writers,
+	"POST /systems/{id}/scores":                   writers,
+	"POST /systems/{id}/decision":                 writers,
+	"GET /api/v1/mergers/{id}/compare/{category}": signedIn,
+	"PUT /api/v1/mergers/{id}/weights":            writers,
+	"PUT /api/v1/systems/{id}/scores/{criterion}": writers,
+	"GET /api/v1/systems/{id}/decision":           signedIn,
+	"PUT /api/v1/systems/{id}/decision":           writers,
 }
 
 // concrete turns a pattern into a request path with real ids.

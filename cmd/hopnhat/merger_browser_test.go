@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"hopnhat/internal/merger"
 	"hopnhat/internal/platform/browsertest"
 	"hopnhat/internal/platform/dbtest"
 	"hopnhat/internal/platform/reqctx"
@@ -18,7 +19,9 @@ import (
 // TestMergerPagesBrowser drives the merger workspace through headless
 // Chromium as a merger coordinator would: record the Hải Phòng + Hải Dương
 // merger, add Hải Dương's document-management system with two functions of
-// its checklist, find it in the inventory matrix, and edit it.
+// its checklist, find it in the inventory matrix, and edit it; then score it
+// and Hải Phòng's against each other, see the recommendation, and record a
+// decision, change it and find both versions in its history.
 func TestMergerPagesBrowser(t *testing.T) {
 	browser := browsertest.Browser(t, 2*time.Minute)
 	d := dbtest.SQLite(t, modules())
@@ -39,6 +42,8 @@ func TestMergerPagesBrowser(t *testing.T) {
 		{"see it in the matrix", w.matrix},
 		{"edit it", w.edit},
 		{"a save after someone else's", w.stale},
+		{"score two candidates and compare them", w.compare},
+		{"record a decision and change it", w.decide},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { p.t = t; s.fn(t, p) }) {
@@ -303,4 +308,105 @@ func (w *mergerWalk) stale(t *testing.T, p *tab) {
 	}
 	p.wantText("#system-fields", "VNPT-IT")
 	p.wantText("#system-fields", "phiên bản 4")
+}
+
+func (w *mergerWalk) compare(t *testing.T, p *tab) {
+	ctx := reqctx.WithActor(context.Background(), "user:other")
+	hp, err := w.a.merger.CreateSystem(ctx, merger.System{MergerID: w.mergerID, Category: merger.CatDocuments, ProvinceCode: "31",
+		Name: "Quản lý văn bản Hải Phòng", Vendor: "Viettel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.open("/mergers/" + w.mergerID)
+	if got := p.click("compare-documents"); got != http.StatusOK {
+		t.Fatalf("the comparison: got status %d, want 200", got)
+	}
+	p.wantPath("/mergers/" + w.mergerID + "/compare/documents")
+	p.wantText("#flag-missing-"+hp.ID, "Còn thiếu điểm: Chức năng, tính năng")
+	p.shot("compare_unscored.png")
+
+	// Only functions and technology count, functions three times as much.
+	for c, v := range map[string]string{"functions": "3", "technology": "1", "deployment": "0", "investment": "0", "users": "0", "database": "0"} {
+		p.fill("weight-"+c, v)
+	}
+	if got := p.submit("save-weights"); got != http.StatusOK {
+		t.Fatalf("save the weights: got status %d, want 200", got)
+	}
+	p.wantText(".flash.ok", "Đã lưu trọng số các tiêu chí.")
+	for _, s := range []struct{ id, crit, score, evidence string }{
+		{w.systemID, "functions", "5", "Đủ chức năng, liên thông văn bản quốc gia"},
+		{w.systemID, "technology", "4", ".NET, SQL Server"},
+		{hp.ID, "functions", "3", "Thiếu ký số trên di động"},
+		{hp.ID, "technology", "4", "Java, PostgreSQL"},
+	} {
+		p.fill("score-criterion-"+s.id, s.crit)
+		p.fill("score-value-"+s.id, s.score)
+		p.fill("score-evidence-"+s.id, s.evidence)
+		if got := p.submit("save-score-" + s.id); got != http.StatusOK {
+			t.Fatalf("score %s: got status %d, want 200", s.crit, got)
+		}
+		p.wantText(".flash.ok", "Đã lưu điểm.")
+	}
+	p.wantText("#recommended", "Đề xuất: Quản lý văn bản và điều hành Hải Dương")
+	p.wantText("#total-"+w.systemID, "4,75")
+	p.wantText("#total-"+hp.ID, "3,25")
+	p.wantText("#crit-functions", "Thiếu ký số trên di động")
+	p.wantText("#crit-users", "chưa chấm")
+	if n := p.count("[id^=flag-]"); n != 0 {
+		t.Errorf("flags once every weighted criterion is scored: got %d, want 0", n)
+	}
+	noRawMergerKeys(p)
+	p.shot("compare.png")
+
+	p.run(chromedp.EmulateViewport(390, 844))
+	p.open("/mergers/" + w.mergerID + "/compare/documents")
+	noSideScroll(p)
+	p.shot("compare_phone.png")
+	p.run(chromedp.EmulateViewport(1280, 900))
+}
+
+func (w *mergerWalk) decide(t *testing.T, p *tab) {
+	p.open("/systems/" + w.systemID)
+	p.wantText("#undecided", "Hệ thống này chưa có quyết định.")
+	p.fill("outcome", "keep")
+	p.fill("doc_number", "1234/QĐ-UBND")
+	p.fill("doc_date", "15/06/2025")
+	p.fill("signer", "Chủ tịch UBND thành phố")
+	p.fill("rationale", "Điểm cao nhất khi so sánh")
+	if got := p.submit("save-decision"); got != http.StatusOK {
+		t.Fatalf("decide: got status %d, want 200", got)
+	}
+	p.wantText(".flash.ok", "Đã ghi quyết định.")
+	p.wantText("#decision-outcome", "Giữ làm hệ thống dùng chung")
+	p.wantText("#decision-current", "15/06/2025")
+
+	p.fill("outcome", "backup")
+	p.fill("until", "31/12/2025")
+	p.fill("doc_number", "1500/QĐ-UBND")
+	p.fill("doc_date", "01/07/2025")
+	if got := p.submit("save-decision"); got != http.StatusOK {
+		t.Fatalf("change the decision: got status %d, want 200", got)
+	}
+	p.wantText("#decision-current", "Dự phòng đến ngày 31/12/2025")
+	if got := p.eval(`[...document.querySelectorAll("#decision-history tbody tr")].map(r => r.id).join(" ")`); got != "history-2 history-1" {
+		t.Errorf("decision history: got %q, want both versions, newest first", got)
+	}
+	p.wantText("#history-1", "1234/QĐ-UBND")
+	p.wantText("#history-2", "1500/QĐ-UBND")
+	noRawMergerKeys(p)
+	p.shot("system_decision.png")
+
+	p.run(chromedp.EmulateViewport(390, 844))
+	p.open("/systems/" + w.systemID)
+	noSideScroll(p)
+	p.shot("system_decision_phone.png")
+	p.open("/mergers/" + w.mergerID)
+	noSideScroll(p)
+	p.shot("merger_decisions_phone.png")
+	p.run(chromedp.EmulateViewport(1280, 900))
+
+	p.open("/mergers/" + w.mergerID)
+	p.wantText("#decision-"+w.systemID, "Dự phòng đến ngày 31/12/2025")
+	p.wantText("#decisions", "chưa quyết định")
+	p.shot("merger_decisions.png")
 }

@@ -76,6 +76,7 @@ func (h *Handlers) Register(rt *web.Router) {
 	rt.Handle("GET /api/v1/systems/{id}", anyone, h.apiSystem)
 	rt.Handle("PUT /api/v1/systems/{id}", writers, h.apiUpdateSystem)
 	rt.Handle("DELETE /api/v1/systems/{id}", writers, h.apiDeleteSystem)
+	h.registerAssessment(rt)
 }
 
 // mayWrite reports whether the caller may change the workspace, to show or
@@ -579,8 +580,17 @@ type matrixCell struct {
 
 // matrixRow is one category across the old provinces.
 type matrixRow struct {
-	Category Category
-	Cells    []matrixCell
+	Category   Category
+	Cells      []matrixCell
+	HasSystems bool // some old province has one: the candidates can be compared
+}
+
+// decisionRow is a system with the decision on it, if any.
+type decisionRow struct {
+	System   System
+	Source   string // the old province's name
+	Decision Decision
+	Decided  bool
 }
 
 type column struct {
@@ -589,12 +599,14 @@ type column struct {
 }
 
 type mergerView struct {
-	Merger   Merger
-	Columns  []column
-	Rows     []matrixRow
-	Systems  int
-	Missing  int // cells of the usual categories with no system declared
-	CanWrite bool
+	Merger    Merger
+	Columns   []column
+	Rows      []matrixRow
+	Systems   int
+	Missing   int // cells of the usual categories with no system declared
+	CanWrite  bool
+	Decisions []decisionRow // every system, in display order
+	Decided   int
 }
 
 func (h *Handlers) mergerPage(w http.ResponseWriter, r *http.Request) error {
@@ -629,9 +641,25 @@ func (h *Handlers) mergerPage(w http.ResponseWriter, r *http.Request) error {
 			if len(cell.Systems) == 0 && cat != CatCustom {
 				v.Missing++
 			}
+			row.HasSystems = row.HasSystems || len(cell.Systems) > 0
 			row.Cells = append(row.Cells, cell)
 		}
 		v.Rows = append(v.Rows, row)
+	}
+	byDisplayOrder(xs)
+	names := map[string]string{}
+	for _, s := range m.Sources {
+		names[s.ProvinceCode] = s.Name
+	}
+	for _, x := range xs {
+		d, decided, err := h.decisionOf(r.Context(), x.ID)
+		if err != nil {
+			return err
+		}
+		if decided {
+			v.Decided++
+		}
+		v.Decisions = append(v.Decisions, decisionRow{System: x, Source: names[x.ProvinceCode], Decision: d, Decided: decided})
 	}
 	return h.pages.Render(w, r, "merger", v)
 }
@@ -830,6 +858,13 @@ type systemView struct {
 	Checklist []string
 	// The free texts, line by line as they were typed.
 	Integrations, Notes []string
+
+	Decision         Decision // the current decision, when Decided
+	Decided          bool
+	History          []Decision // every version, newest first
+	Outcomes         []Outcome
+	DecisionForm     formState
+	DecisionConflict bool // the form's decision was changed meanwhile
 }
 
 func (h *Handlers) systemView(ctx context.Context, id string) (systemView, error) {
@@ -853,6 +888,13 @@ func (h *Handlers) systemView(ctx context.Context, id string) (systemView, error
 			v.Missing = append(v.Missing, fn)
 		}
 	}
+	if v.Decision, v.Decided, err = h.decisionOf(ctx, x.ID); err != nil {
+		return v, err
+	}
+	if v.History, err = h.s.History(ctx, x.ID); err != nil {
+		return v, err
+	}
+	v.Outcomes, v.DecisionForm = Outcomes, decisionFormOf(v.Decision, v.Decided)
 	return v, nil
 }
 
