@@ -79,41 +79,8 @@ func (h *Handlers) Register(rt *web.Router) {
 	h.registerAssessment(rt)
 }
 
-// mayWrite reports whether the caller may change the workspace, to show or
-// hide the forms.
-func mayWrite(ctx context.Context) bool {
-	p := reqctx.PrincipalOf(ctx)
-	return p != nil && writers.Admits(p)
-}
-
-// vnOffset is Vietnam's UTC offset: dates are days there.
-const vnOffset = 7 * 3600
-
-// day writes t as YYYY-MM-DD in Vietnam's time; the zero time is "".
-func day(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(time.FixedZone("ICT", vnOffset)).Format(time.DateOnly)
-}
-
-// dmy writes t as dd/mm/yyyy in Vietnam's time, as forms show dates; the
-// zero time is "".
-func dmy(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(time.FixedZone("ICT", vnOffset)).Format("02/01/2006")
-}
-
-// parseDay reads a date as dd/mm/yyyy or YYYY-MM-DD; "" is the zero time.
-func parseDay(s string) (time.Time, bool) {
-	if strings.TrimSpace(s) == "" {
-		return time.Time{}, true
-	}
-	t, err := web.ParseDate(s)
-	return t, err == nil
-}
+// mayWrite reports whether the caller may write here, to show or hide the forms.
+func mayWrite(ctx context.Context) bool { return web.Allowed(ctx, writers) }
 
 // grouped is a whole number written with its thousands grouped, as figures
 // are copied from reports: 5.200, 1,400,000.
@@ -178,7 +145,7 @@ func sourcesOf(s string) []Source {
 func mergerInputOf(name, province, effective string, sources []Source) (MergerInput, error) {
 	in := MergerInput{Name: name, ProvinceCode: strings.TrimSpace(province), Sources: sources}
 	var ok bool
-	if in.EffectiveOn, ok = parseDay(effective); !ok {
+	if in.EffectiveOn, ok = web.ParseOptionalDate(effective); !ok {
 		return in, apperr.InvalidFields(map[string]string{"effective_on": "error.date_invalid"})
 	}
 	return in, nil
@@ -204,7 +171,7 @@ func systemOf(v url.Values) (System, map[string]string) {
 		}
 	}
 	x.Functions = append(slices.Clone(v["functions"]), lines(v.Get("other_functions"))...)
-	if x.ContractEnd, ok = parseDay(v.Get("contract_end")); !ok {
+	if x.ContractEnd, ok = web.ParseOptionalDate(v.Get("contract_end")); !ok {
 		bad["contract_end"] = "error.date_invalid"
 	}
 	return x, bad
@@ -246,7 +213,7 @@ type mergerJSON struct {
 }
 
 func toJSON(m Merger) mergerJSON {
-	j := mergerJSON{ID: m.ID, Name: m.Name, ProvinceCode: m.ProvinceCode, EffectiveOn: day(m.EffectiveOn), Sources: []sourceJSON{},
+	j := mergerJSON{ID: m.ID, Name: m.Name, ProvinceCode: m.ProvinceCode, EffectiveOn: web.ISODay(m.EffectiveOn), Sources: []sourceJSON{},
 		Version: m.Version, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: m.UpdatedAt.UTC().Format(time.RFC3339)}
 	for _, s := range m.Sources {
 		j.Sources = append(j.Sources, sourceJSON(s))
@@ -284,7 +251,7 @@ func systemToJSON(x System) systemJSON {
 	return systemJSON{ID: x.ID, MergerID: x.MergerID, Category: x.Category, CustomCategory: x.CustomCategory, ProvinceCode: x.ProvinceCode,
 		Name: x.Name, Vendor: x.Vendor, Technology: x.Technology, DeployedYear: x.DeployedYear, Investment: x.Investment, Users: x.Users,
 		DBEngine: x.DBEngine, DBSizeMB: x.DBSizeMB, Datasets: x.Datasets, Fields: x.Fields, Records: x.Records,
-		Functions: append([]string{}, x.Functions...), Integrations: x.Integrations, ContractEnd: day(x.ContractEnd), Notes: x.Notes,
+		Functions: append([]string{}, x.Functions...), Integrations: x.Integrations, ContractEnd: web.ISODay(x.ContractEnd), Notes: x.Notes,
 		Version: x.Version, CreatedAt: x.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: x.UpdatedAt.UTC().Format(time.RFC3339)}
 }
 
@@ -327,7 +294,7 @@ func (j systemInputJSON) system(s *Service, m Merger) (System, error) {
 		Users: j.Users, DBEngine: j.DBEngine, DBSizeMB: j.DBSizeMB, Datasets: j.Datasets, Fields: j.Fields, Records: j.Records,
 		Functions: j.Functions, Integrations: j.Integrations, Notes: j.Notes}
 	var ok bool
-	if x.ContractEnd, ok = parseDay(j.ContractEnd); !ok {
+	if x.ContractEnd, ok = web.ParseOptionalDate(j.ContractEnd); !ok {
 		return x, refuse(s, x, m, map[string]string{"contract_end": "error.date_invalid"})
 	}
 	return x, nil
@@ -686,7 +653,7 @@ func systemForm(x System) formState {
 		"name": x.Name, "vendor": x.Vendor, "technology": x.Technology, "deployed_year": count(int64(x.DeployedYear)),
 		"investment": string(x.Investment), "users": count(x.Users), "db_engine": x.DBEngine, "db_size_mb": count(x.DBSizeMB),
 		"datasets": count(x.Datasets), "fields": count(x.Fields), "records": count(x.Records), "integrations": x.Integrations,
-		"contract_end": dmy(x.ContractEnd), "notes": x.Notes, "version": strconv.FormatInt(x.Version, 10),
+		"contract_end": web.FormDay(x.ContractEnd), "notes": x.Notes, "version": strconv.FormatInt(x.Version, 10),
 		// regroup ticks those of the checklist and keeps the order of the rest.
 		"other_functions": strings.Join(x.Functions, "\n")}
 	return f

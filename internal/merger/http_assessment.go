@@ -207,8 +207,8 @@ func decisionFormOf(d Decision, decided bool) formState {
 	f := newForm()
 	f.Values["version"] = "0"
 	if decided {
-		f.Values = map[string]string{"outcome": string(d.Outcome), "until": dmy(d.Until), "doc_number": d.DocNumber,
-			"doc_date": dmy(d.DocDate), "signer": d.Signer, "rationale": d.Rationale, "version": strconv.FormatInt(d.Version, 10)}
+		f.Values = map[string]string{"outcome": string(d.Outcome), "until": web.FormDay(d.Until), "doc_number": d.DocNumber,
+			"doc_date": web.FormDay(d.DocDate), "signer": d.Signer, "rationale": d.Rationale, "version": strconv.FormatInt(d.Version, 10)}
 	}
 	return f
 }
@@ -219,10 +219,10 @@ func decisionInput(systemID, outcome, until, docNumber, docDate, signer, rationa
 	d := Decision{SystemID: systemID, Outcome: Outcome(outcome), DocNumber: docNumber, Signer: signer, Rationale: rationale}
 	bad := map[string]string{}
 	var ok bool
-	if d.Until, ok = parseDay(until); !ok {
+	if d.Until, ok = web.ParseOptionalDate(until); !ok {
 		bad["until"] = "error.date_invalid"
 	}
-	if d.DocDate, ok = parseDay(docDate); !ok {
+	if d.DocDate, ok = web.ParseOptionalDate(docDate); !ok {
 		bad["doc_date"] = "error.date_invalid"
 	}
 	return d, bad
@@ -373,7 +373,7 @@ type decisionJSON struct {
 }
 
 func decisionToJSON(d Decision) decisionJSON {
-	return decisionJSON{SystemID: d.SystemID, Outcome: d.Outcome, Until: day(d.Until), DocNumber: d.DocNumber, DocDate: day(d.DocDate),
+	return decisionJSON{SystemID: d.SystemID, Outcome: d.Outcome, Until: web.ISODay(d.Until), DocNumber: d.DocNumber, DocDate: web.ISODay(d.DocDate),
 		Signer: d.Signer, Rationale: d.Rationale, Version: d.Version, DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt.UTC().Format(time.RFC3339)}
 }
 

@@ -79,41 +79,8 @@ func (h *Handlers) Register(rt *web.Router) {
 	rt.Handle("DELETE /api/v1/agencies/{id}/links/{to}", writers, h.apiRemoveLink)
 }
 
-// mayWrite reports whether the caller may change the register, to show or
-// hide the forms.
-func mayWrite(ctx context.Context) bool {
-	p := reqctx.PrincipalOf(ctx)
-	return p != nil && writers.Admits(p)
-}
-
-// vnOffset is Vietnam's UTC offset: dates are days there.
-const vnOffset = 7 * 3600
-
-// day writes t as YYYY-MM-DD in Vietnam's time; the zero time is "".
-func day(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(time.FixedZone("ICT", vnOffset)).Format(time.DateOnly)
-}
-
-// dmy writes t as dd/mm/yyyy in Vietnam's time, as forms show dates; the
-// zero time is "".
-func dmy(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(time.FixedZone("ICT", vnOffset)).Format("02/01/2006")
-}
-
-// parseDay reads a date as dd/mm/yyyy or YYYY-MM-DD; "" is the zero time.
-func parseDay(s string) (time.Time, bool) {
-	if strings.TrimSpace(s) == "" {
-		return time.Time{}, true
-	}
-	t, err := web.ParseDate(s)
-	return t, err == nil
-}
+// mayWrite reports whether the caller may write here, to show or hide the forms.
+func mayWrite(ctx context.Context) bool { return web.Allowed(ctx, writers) }
 
 // inputOf builds an Input from text fields, as forms and JSON give them.
 // Dates that cannot be read are refused together with whatever else is
@@ -123,10 +90,10 @@ func inputOf(v map[string]string) (Input, error) {
 		Period: Period(v["period"]), ProvinceCode: v["province_code"], WardCode: v["ward_code"]}
 	bad := map[string]string{}
 	var ok bool
-	if in.ValidFrom, ok = parseDay(v["valid_from"]); !ok {
+	if in.ValidFrom, ok = web.ParseOptionalDate(v["valid_from"]); !ok {
 		bad["valid_from"] = "error.date_invalid"
 	}
-	if in.ValidTo, ok = parseDay(v["valid_to"]); !ok {
+	if in.ValidTo, ok = web.ParseOptionalDate(v["valid_to"]); !ok {
 		bad["valid_to"] = "error.date_invalid"
 	}
 	if len(bad) > 0 {
@@ -159,7 +126,7 @@ type agencyJSON struct {
 
 func toJSON(a Agency) agencyJSON {
 	return agencyJSON{ID: a.ID, Code: a.Code, OldCode: a.OldCode, Name: a.Name, Kind: a.Kind, ParentID: a.ParentID, Period: a.Period,
-		ProvinceCode: a.ProvinceCode, WardCode: a.WardCode, ValidFrom: day(a.ValidFrom), ValidTo: day(a.ValidTo), Version: a.Version,
+		ProvinceCode: a.ProvinceCode, WardCode: a.WardCode, ValidFrom: web.ISODay(a.ValidFrom), ValidTo: web.ISODay(a.ValidTo), Version: a.Version,
 		CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: a.UpdatedAt.UTC().Format(time.RFC3339)}
 }
 
@@ -397,7 +364,7 @@ func (f *formState) fromErr(err error) (int, error) {
 
 func valuesOf(a Agency) map[string]string {
 	return map[string]string{"name": a.Name, "code": a.Code, "old_code": a.OldCode, "kind": string(a.Kind), "period": string(a.Period),
-		"parent_id": a.ParentID, "province_code": a.ProvinceCode, "ward_code": a.WardCode, "valid_from": dmy(a.ValidFrom), "valid_to": dmy(a.ValidTo)}
+		"parent_id": a.ParentID, "province_code": a.ProvinceCode, "ward_code": a.WardCode, "valid_from": web.FormDay(a.ValidFrom), "valid_to": web.FormDay(a.ValidTo)}
 }
 
 func postedValues(r *http.Request) map[string]string {

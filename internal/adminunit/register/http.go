@@ -126,16 +126,9 @@ type unitJSON struct {
 	Population   int64   `json:"population,omitempty"`
 }
 
-func day(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(adminunit.ReformDate.Location()).Format(time.DateOnly)
-}
-
 func toJSON(u *adminunit.Unit) unitJSON {
 	return unitJSON{Level: u.Level.String(), Code: u.Code, Name: u.Name, ShortName: u.Short, Type: u.Type,
-		ParentCode: u.ParentCode, ProvinceCode: u.ProvinceCode, ValidFrom: day(u.ValidFrom), ValidTo: day(u.ValidTo),
+		ParentCode: u.ParentCode, ProvinceCode: u.ProvinceCode, ValidFrom: web.ISODay(u.ValidFrom), ValidTo: web.ISODay(u.ValidTo),
 		Lat: u.Lat, Lon: u.Lon, AreaKm2: u.AreaKm2, Population: u.Population}
 }
 
@@ -285,7 +278,7 @@ func (h *Handlers) apiCodeAt(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return apperr.New(apperr.NotFound, "adminunit.unit.not_found")
 	}
-	return web.WriteJSON(w, http.StatusOK, map[string]any{"at": day(at), "unit": toJSON(u)})
+	return web.WriteJSON(w, http.StatusOK, map[string]any{"at": web.ISODay(at), "unit": toJSON(u)})
 }
 
 type convertRequest struct {

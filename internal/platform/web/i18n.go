@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"hopnhat/internal/platform/reqctx"
 	"io/fs"
 	"net/http"
 	"strconv"
@@ -172,6 +174,41 @@ func (l *Localizer) DateTime(t time.Time) string {
 		return ""
 	}
 	return t.In(vnZone).Format("02/01/2006 15:04")
+}
+
+// ISODay writes t as YYYY-MM-DD in Vietnam's time, as the JSON APIs give
+// days; the zero time is "".
+func ISODay(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(vnZone).Format(time.DateOnly)
+}
+
+// FormDay writes t as dd/mm/yyyy in Vietnam's time, as forms show days; the
+// zero time is "".
+func FormDay(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(vnZone).Format("02/01/2006")
+}
+
+// ParseOptionalDate reads a day as ParseDate does; an empty field is the
+// zero time. false when the text is not a date.
+func ParseOptionalDate(s string) (time.Time, bool) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, true
+	}
+	t, err := ParseDate(s)
+	return t, err == nil
+}
+
+// Allowed reports whether the principal in ctx passes rule, for pages that
+// show or hide forms.
+func Allowed(ctx context.Context, rule Rule) bool {
+	p := reqctx.PrincipalOf(ctx)
+	return p != nil && rule.Admits(p)
 }
 
 // ParseDate reads dd/mm/yyyy (or yyyy-mm-dd, as date inputs send it) as the
