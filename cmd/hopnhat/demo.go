@@ -297,7 +297,35 @@ func loadDemoMerger(ctx context.Context, a *app, out io.Writer) error {
 			return fmt.Errorf("demo decision %s: %w", d.name, err)
 		}
 	}
-	fmt.Fprintf(out, "hợp nhất mẫu: Hải Phòng + Hải Dương, %d hệ thống / demo merger loaded\n", len(demoSystems()))
+	if err := loadDemoRoadmap(ctx, a, m.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "hợp nhất mẫu: Hải Phòng + Hải Dương, %d hệ thống, lộ trình / demo merger loaded\n", len(demoSystems()))
+	return nil
+}
+
+// loadDemoRoadmap fills the demo merger's roadmap from the template and
+// records where it stands: the 2025 steps done, specialised data and the
+// commune IT model still under way, so past their deadlines.
+func loadDemoRoadmap(ctx context.Context, a *app, mergerID string) error {
+	if _, err := a.merger.ApplyTemplate(ctx, mergerID); err != nil {
+		return fmt.Errorf("demo roadmap: %w", err)
+	}
+	tasks, err := a.merger.Tasks(ctx, mergerID)
+	if err != nil {
+		return err
+	}
+	underway := map[string]int{"Dữ liệu chuyên ngành": 60, "Giai đoạn 2": 30}
+	for _, t := range tasks {
+		if p, ok := underway[t.Phase]; ok {
+			t.Status, t.Progress = merger.InProgress, p
+		} else {
+			t.Status, t.Evidence = merger.Done, "Báo cáo tiến độ của tổ công tác (minh họa)."
+		}
+		if _, err := a.merger.UpdateTask(ctx, t.ID, t, t.Version); err != nil {
+			return fmt.Errorf("demo task %s: %w", t.Title, err)
+		}
+	}
 	return nil
 }
 
