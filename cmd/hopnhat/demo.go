@@ -300,6 +300,18 @@ func loadDemoMerger(ctx context.Context, a *app, out io.Writer) error {
 	if err := loadDemoRoadmap(ctx, a, m.ID); err != nil {
 		return err
 	}
+	// The three-way HCMC merger, whose published plan gave the template its
+	// dates (e-mail lists 10/5, accounts 10/6, document management 15/6,
+	// 15/8 and 1/9, the 1022 hotline 1/9, phase 2 by the end of 2025).
+	hcm, err := a.merger.CreateMerger(ctx, merger.MergerInput{Name: "Thành phố Hồ Chí Minh (TP.HCM + Bình Dương + Bà Rịa – Vũng Tàu)",
+		ProvinceCode: "79", EffectiveOn: adminunit.ReformDate, Sources: []merger.Source{{ProvinceCode: "79", Name: "TP. Hồ Chí Minh"},
+			{ProvinceCode: "74", Name: "Bình Dương"}, {ProvinceCode: "77", Name: "Bà Rịa – Vũng Tàu"}}})
+	if err != nil {
+		return fmt.Errorf("demo merger HCMC: %w", err)
+	}
+	if _, err := a.merger.ApplyTemplate(ctx, hcm.ID); err != nil {
+		return fmt.Errorf("demo roadmap HCMC: %w", err)
+	}
 	fmt.Fprintf(out, "hợp nhất mẫu: Hải Phòng + Hải Dương, %d hệ thống, lộ trình / demo merger loaded\n", len(demoSystems()))
 	return nil
 }
