@@ -189,6 +189,17 @@ var routeAccess = map[string]access{
 	"PUT /api/v1/systems/{id}/scores/{criterion}": writers,
 	"GET /api/v1/systems/{id}/decision":           signedIn,
 	"PUT /api/v1/systems/{id}/decision":           writers,
+	"GET /mergers/{id}/roadmap":                   signedIn,
+	"POST /mergers/{id}/roadmap/template":         writers,
+	"GET /mergers/{id}/dashboard":                 signedIn,
+	"GET /mergers/{id}/tasks/new":                 writers,
+	"POST /mergers/{id}/tasks":                    writers,
+	"GET /tasks/{id}/edit":                        writers,
+	"POST /tasks/{id}":                            writers,
+	"GET /api/v1/mergers/{id}/tasks":              signedIn,
+	"POST /api/v1/mergers/{id}/tasks":             writers,
+	"PUT /api/v1/tasks/{id}":                      writers,
+	"GET /api/v1/mergers/{id}/progress":           signedIn,
 }
 
 // concrete turns a pattern into a request path with real ids.

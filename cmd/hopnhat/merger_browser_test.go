@@ -21,7 +21,8 @@ import (
 // merger, add Hải Dương's document-management system with two functions of
 // its checklist, find it in the inventory matrix, and edit it; then score it
 // and Hải Phòng's against each other, see the recommendation, and record a
-// decision, change it and find both versions in its history.
+// decision, change it and find both versions in its history; fill the
+// roadmap from the template, finish one task and follow it on the dashboard.
 func TestMergerPagesBrowser(t *testing.T) {
 	browser := browsertest.Browser(t, 2*time.Minute)
 	d := dbtest.SQLite(t, modules())
@@ -44,6 +45,8 @@ func TestMergerPagesBrowser(t *testing.T) {
 		{"a save after someone else's", w.stale},
 		{"score two candidates and compare them", w.compare},
 		{"record a decision and change it", w.decide},
+		{"apply the roadmap template and finish a task", w.roadmap},
+		{"follow the roadmap on the dashboard", w.dashboard},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { p.t = t; s.fn(t, p) }) {
@@ -54,8 +57,8 @@ func TestMergerPagesBrowser(t *testing.T) {
 
 // mergerWalk carries what one step of the walk made to the next.
 type mergerWalk struct {
-	a                  *app
-	mergerID, systemID string
+	a                          *app
+	mergerID, systemID, taskID string
 }
 
 // noRawMergerKeys fails when the page shows one of the workspace's i18n
@@ -409,4 +412,90 @@ func (w *mergerWalk) decide(t *testing.T, p *tab) {
 	p.wantText("#decision-"+w.systemID, "Dự phòng đến ngày 31/12/2025")
 	p.wantText("#decisions", "chưa quyết định")
 	p.shot("merger_decisions.png")
+}
+
+func (w *mergerWalk) roadmap(t *testing.T, p *tab) {
+	p.open("/mergers/" + w.mergerID)
+	if got := p.click("open-roadmap"); got != http.StatusOK {
+		t.Fatalf("open the roadmap: got status %d, want 200", got)
+	}
+	p.wantPath("/mergers/" + w.mergerID + "/roadmap")
+	p.wantText("#roadmap-empty", "Tạo lộ trình theo mẫu")
+	if got := p.submit("apply-template"); got != http.StatusOK {
+		t.Fatalf("apply the template: got status %d, want 200", got)
+	}
+	p.wantText(".flash.ok", "Đã tạo lộ trình theo mẫu.")
+	if n := p.count("#tasks tbody tr"); n != 12 {
+		t.Errorf("roadmap rows: got %d, want the template's 12 steps", n)
+	}
+	p.wantText("#tasks", "Chưa bắt đầu")
+	noRawMergerKeys(p)
+	p.shot("roadmap.png")
+
+	if got := p.submit("apply-template"); got != http.StatusConflict {
+		t.Errorf("the template twice: got status %d, want 409", got)
+	}
+	p.wantText("#roadmap-error", "Lộ trình đã có nhiệm vụ")
+
+	w.taskID = p.attr("#tasks tbody tr", "id")[len("task-"):]
+	if got := p.click("edit-" + w.taskID); got != http.StatusOK {
+		t.Fatalf("open the task form: got status %d, want 200", got)
+	}
+	p.fill("status", "done")
+	p.fill("evidence", "Danh sách thư điện tử đã gửi ngày 10/05/2025")
+	p.fill("progress", "200") // refused, even though done counts as 100
+	if got := p.submit("save-task"); got != http.StatusUnprocessableEntity {
+		t.Errorf("a progress of 200: got status %d, want 422", got)
+	}
+	p.wantText("#err-progress", "Tiến độ từ 0 đến 100 %.")
+	noRawMergerKeys(p)
+	p.shot("task_form_error.png")
+	p.fill("progress", "100")
+	if got := p.submit("save-task"); got != http.StatusOK {
+		t.Fatalf("save the task: got status %d, want 200", got)
+	}
+	p.wantText(".flash.ok", "Đã lưu nhiệm vụ.")
+	p.wantText("#task-"+w.taskID, "Hoàn thành")
+	p.wantText("#task-"+w.taskID, "100 %")
+
+	p.run(chromedp.EmulateViewport(390, 844))
+	p.open("/mergers/" + w.mergerID + "/roadmap")
+	noSideScroll(p)
+	p.shot("roadmap_phone.png")
+	p.open("/tasks/" + w.taskID + "/edit")
+	noSideScroll(p)
+	p.shot("task_form_phone.png")
+	p.run(chromedp.EmulateViewport(1280, 900))
+}
+
+func (w *mergerWalk) dashboard(t *testing.T, p *tab) {
+	p.open("/mergers/" + w.mergerID + "/roadmap")
+	if got := p.click("open-dashboard"); got != http.StatusOK {
+		t.Fatalf("open the dashboard: got status %d, want 200", got)
+	}
+	p.wantPath("/mergers/" + w.mergerID + "/dashboard")
+	p.wantText("h1", "Bảng theo dõi tiến độ")
+	p.wantText("#phases", "Chuẩn bị")
+	if n := p.count("#phases svg.progress-bar"); n == 0 {
+		t.Errorf("progress bars: got none, want one per phase")
+	}
+	// The template's first phase has three steps, one of them done.
+	p.wantText("#phase-0", "33 %")
+	if got := p.attr("#phase-0 svg.progress-bar rect:last-child", "width"); got != "33.3" {
+		t.Errorf("first phase's bar: got width %q, want 33.3", got)
+	}
+	if n := p.count("#gantt g[id^=bar-]"); n != 12 {
+		t.Errorf("timeline rows: got %d, want 12", n)
+	}
+	if got := p.eval(`String(document.querySelector("#gantt").getBoundingClientRect().width > 0)`); got != "true" {
+		t.Errorf("the timeline is not drawn")
+	}
+	noRawMergerKeys(p)
+	p.shot("dashboard.png")
+
+	p.run(chromedp.EmulateViewport(390, 844))
+	p.open("/mergers/" + w.mergerID + "/dashboard")
+	noSideScroll(p)
+	p.shot("dashboard_phone.png")
+	p.run(chromedp.EmulateViewport(1280, 900))
 }

@@ -77,6 +77,7 @@ func (h *Handlers) Register(rt *web.Router) {
 	rt.Handle("PUT /api/v1/systems/{id}", writers, h.apiUpdateSystem)
 	rt.Handle("DELETE /api/v1/systems/{id}", writers, h.apiDeleteSystem)
 	h.registerAssessment(rt)
+	h.registerRoadmap(rt)
 }
 
 // mayWrite reports whether the caller may write here, to show or hide the forms.
