@@ -170,7 +170,7 @@ func TestRoadmapScenarios(t *testing.T) {
 			{name: "a PUT without a version is refused", method: "PUT", path: "/api/v1" + tp, useKey: true, contentType: jsonCT,
 				body: `{"title":"X"}`, wantStatus: 400, wantText: `"field":"version"`},
 			{name: "a stale PUT is 409", method: "PUT", path: "/api/v1" + tp, useKey: true, contentType: jsonCT,
-				body: `{"title":"X","version":` + v + `}`, wantStatus: 409, wantCode: "merger.stale_version"},
+				body: `{"title":"X","version":` + v + `}`, wantStatus: 409, wantCode: "merger.task_stale"},
 			{name: "a reader cannot PUT", method: "PUT", path: "/api/v1" + tp, as: viewer, contentType: jsonCT,
 				body: `{"title":"X","version":2}`, wantStatus: 403},
 			{name: "a PUT with the current version", method: "PUT", path: "/api/v1" + tp, useKey: true, contentType: jsonCT,

@@ -456,9 +456,6 @@ func (h *Handlers) updateTaskForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if f.Error == "merger.stale_version" {
-		f.Error = "merger.task_stale" // the service's message speaks of a system
-	}
 	if cur, err = h.s.Task(r.Context(), id); err != nil {
 		return err
 	}

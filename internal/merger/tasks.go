@@ -50,9 +50,10 @@ type Task struct {
 	UpdatedAt   time.Time
 }
 
-// Overdue reports whether the task's deadline passed before it was done.
+// Overdue reports whether the task's deadline day ended before it was
+// done; deadlines are days, so the whole day counts.
 func (t Task) Overdue(now time.Time) bool {
-	return t.open() && !t.Deadline.IsZero() && now.After(t.Deadline)
+	return t.open() && !t.Deadline.IsZero() && !now.Before(t.Deadline.AddDate(0, 0, 1))
 }
 
 // AtRisk reports whether an open task is due within a week, or behind the
@@ -144,17 +145,34 @@ func scanTask(sc interface{ Scan(...any) error }) (Task, error) {
 	return t, err
 }
 
-// checkDeps refuses dependencies on tasks of another merger or unknown ones.
-func (s *Service) checkDeps(ctx context.Context, q db.Querier, t Task, f map[string]string) error {
-	for _, d := range t.DependsOn {
-		var m string
-		err := q.QueryRowContext(ctx, `SELECT merger_id FROM merger_task WHERE id = $1`, d).Scan(&m)
+// checkDeps refuses dependencies on unknown tasks or tasks of another
+// merger, and ones that would make a cycle (A waits for B waits for A).
+func (s *Service) checkDeps(ctx context.Context, q db.Querier, t *Task, f map[string]string) error {
+	t.DependsOn = slices.Compact(slices.Sorted(slices.Values(t.DependsOn)))
+	queue := slices.Clone(t.DependsOn)
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		d := queue[0]
+		queue = queue[1:]
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if t.ID != "" && d == t.ID {
+			f["depends_on"] = "merger.depends_on_cycle"
+			return nil
+		}
+		var m, deps string
+		err := q.QueryRowContext(ctx, `SELECT merger_id, depends_on FROM merger_task WHERE id = $1`, d).Scan(&m, &deps)
 		if err == sql.ErrNoRows || (err == nil && m != t.MergerID) {
 			f["depends_on"] = "merger.depends_on_unknown"
 			return nil
 		}
 		if err != nil {
 			return err
+		}
+		if deps != "" {
+			queue = append(queue, strings.Split(deps, ",")...)
 		}
 	}
 	return nil
@@ -175,14 +193,14 @@ func (s *Service) CreateTask(ctx context.Context, t Task) (Task, error) {
 		return Task{}, err
 	}
 	t.ID = ""
-	f := checkTask(&t)
-	if err := s.checkDeps(ctx, s.db, t, f); err != nil {
-		return Task{}, err
-	}
-	if len(f) > 0 {
-		return Task{}, apperr.InvalidFields(f)
-	}
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		f := checkTask(&t)
+		if err := s.checkDeps(ctx, tx, &t, f); err != nil {
+			return err
+		}
+		if len(f) > 0 {
+			return apperr.InvalidFields(f)
+		}
 		if err := s.insertTask(ctx, tx, &t); err != nil {
 			return err
 		}
@@ -228,14 +246,14 @@ func (s *Service) UpdateTask(ctx context.Context, id string, t Task, version int
 		return Task{}, err
 	}
 	t.ID, t.MergerID = id, before.MergerID
-	f := checkTask(&t)
-	if err := s.checkDeps(ctx, s.db, t, f); err != nil {
-		return Task{}, err
-	}
-	if len(f) > 0 {
-		return Task{}, apperr.InvalidFields(f)
-	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		f := checkTask(&t)
+		if err := s.checkDeps(ctx, tx, &t, f); err != nil {
+			return err
+		}
+		if len(f) > 0 {
+			return apperr.InvalidFields(f)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE merger_task SET title = $1, category = $2, phase = $3, owner_agency = $4, assignee = $5,
 start_day = $6, deadline = $7, depends_on = $8, status = $9, progress = $10, evidence = $11, version = version + 1, updated_at = $12
 WHERE id = $13 AND version = $14`,
@@ -245,7 +263,7 @@ WHERE id = $13 AND version = $14`,
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return apperr.New(apperr.Conflict, "merger.stale_version")
+			return apperr.New(apperr.Conflict, "merger.task_stale")
 		}
 		_, err = audit.Append(ctx, tx, audit.Record{Action: "merger.task.update", ObjectType: "merger_task", ObjectID: id,
 			Details: map[string]any{"status": map[string]any{"from": string(before.Status), "to": string(t.Status)},
@@ -277,6 +295,11 @@ func (s *Service) ApplyTemplate(ctx context.Context, mergerID string) (int, erro
 		return 0, fmt.Errorf("roadmap template: %w", err)
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		// Lock the merger's row first: two coordinators pressing the button
+		// at once on PostgreSQL would otherwise both see an empty roadmap.
+		if _, err := tx.ExecContext(ctx, `UPDATE merger SET updated_at = updated_at WHERE id = $1`, mergerID); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM merger_task WHERE merger_id = $1`, mergerID).Scan(&n); err != nil {
 			return err

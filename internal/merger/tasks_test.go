@@ -43,11 +43,14 @@ func TestRoadmap(t *testing.T) {
 		if task.AtRisk(mid) {
 			t.Fatal("half-way at 60 % is not at risk")
 		}
-		if !task.Overdue(task.Deadline.Add(time.Hour)) {
+		if task.Overdue(task.Deadline.Add(12 * time.Hour)) {
+			t.Fatal("overdue on the deadline day itself")
+		}
+		if !task.Overdue(task.Deadline.AddDate(0, 0, 1)) {
 			t.Fatal("past the deadline and not done: not overdue")
 		}
 		task.Status = merger.Done
-		if task.Overdue(task.Deadline.Add(time.Hour)) {
+		if task.Overdue(task.Deadline.AddDate(0, 0, 1)) {
 			t.Fatal("a done task is overdue")
 		}
 
@@ -74,6 +77,20 @@ func TestRoadmap(t *testing.T) {
 		extra.Deadline = time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
 		if _, err := s.CreateTask(ctx, extra); err != nil {
 			t.Fatal(err)
+		}
+		// A cycle is refused: the e-mail lists cannot wait for the task that waits for them.
+		wait := tasks[0]
+		last, _ := s.Tasks(ctx, m.ID)
+		var closing merger.Task
+		for _, x := range last {
+			if x.Title == "Tổng kết" {
+				closing = x
+			}
+		}
+		cur, _ := s.Task(ctx, wait.ID)
+		cur.DependsOn = []string{closing.ID}
+		if _, err := s.UpdateTask(ctx, cur.ID, cur, cur.Version); !fieldErr(err, "depends_on") {
+			t.Fatalf("dependency cycle: got %v", err)
 		}
 		all, _ := s.Tasks(ctx, m.ID)
 		phases := merger.Progress(all, time.Date(2025, 9, 15, 0, 0, 0, 0, time.UTC))
