@@ -192,6 +192,8 @@ var routeAccess = map[string]access{
 	"GET /mergers/{id}/roadmap":                   signedIn,
 	"POST /mergers/{id}/roadmap/template":         writers,
 	"GET /mergers/{id}/dashboard":                 signedIn,
+	"GET /mergers/{id}/report":                    signedIn,
+	"GET /mergers/{id}/report.xlsx":               signedIn,
 	"GET /mergers/{id}/tasks/new":                 writers,
 	"POST /mergers/{id}/tasks":                    writers,
 	"GET /tasks/{id}/edit":                        writers,

@@ -355,7 +355,7 @@ func demoDecision(cat merger.Category, prov string) merger.Decision {
 	case kept:
 		return merger.Decision{Outcome: merger.Keep, Rationale: basis}
 	case cat == merger.CatLGSP:
-		return merger.Decision{Outcome: merger.Backup, Until: time.Date(2025, 8, 31, 17, 0, 0, 0, time.UTC),
+		return merger.Decision{Outcome: merger.Backup, Until: time.Date(2025, 8, 30, 17, 0, 0, 0, time.UTC), // 31/8 in Vietnam
 			Rationale: "Giữ làm dự phòng đến khi chuyển xong các tích hợp (trong tháng 8/2025). " + basis}
 	case cat == merger.CatPortal:
 		return merger.Decision{Outcome: merger.ReadOnly, Rationale: "Cổng cũ giữ để tra cứu; cấp xã dùng mẫu trang mới. " + basis}

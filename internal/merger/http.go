@@ -36,6 +36,7 @@ func catalog() fs.FS {
 type Handlers struct {
 	s     *Service
 	pages *web.Pages
+	ui    *web.UI // for the words of workbooks, in the reader's language
 }
 
 // writers may change the workspace: the merger coordinators and the
@@ -52,7 +53,7 @@ func NewHandlers(s *Service, ui *web.UI) (*Handlers, error) {
 		return nil, err
 	}
 	ui.AddNav(web.NavLink{Key: "nav.mergers", Href: "/mergers", Rule: web.SignedIn})
-	return &Handlers{s: s, pages: ps}, nil
+	return &Handlers{s: s, pages: ps, ui: ui}, nil
 }
 
 // Register adds the routes.
@@ -60,6 +61,8 @@ func (h *Handlers) Register(rt *web.Router) {
 	anyone := web.SignedIn
 	rt.Handle("GET /mergers", anyone, h.listPage)
 	rt.Handle("POST /mergers", writers, h.createForm)
+	rt.Handle("GET /mergers/{id}/report", anyone, h.reportPage)
+	rt.Handle("GET /mergers/{id}/report.xlsx", anyone, h.reportXLSX)
 	rt.Handle("GET /mergers/{id}", anyone, h.mergerPage)
 	rt.Handle("GET /mergers/{id}/systems/new", writers, h.newSystemPage)
 	rt.Handle("POST /mergers/{id}/systems", writers, h.createSystemForm)
