@@ -3,7 +3,6 @@ package org
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/audit"
 	"hopnhat/internal/platform/db"
+	"hopnhat/internal/platform/workbook"
 )
 
 // The workbook's sheets and columns. The header texts are what people see
@@ -123,22 +123,11 @@ func writeRows(f *excelize.File, sheet string, rows [][]any) error {
 	return nil
 }
 
-// Problem is one thing wrong in an imported workbook: where, and what (an
-// i18n key with its arguments).
-type Problem struct {
-	Sheet  string
-	Row    int
-	Column string // the column's letter
-	Key    string
-	Args   []any
-}
+// Problem is one thing wrong in an imported workbook.
+type Problem = workbook.Problem
 
 // ImportError lists every problem of a workbook; nothing was imported.
-type ImportError struct{ Problems []Problem }
-
-func (e *ImportError) Error() string {
-	return fmt.Sprintf("%d problems in the workbook", len(e.Problems))
-}
+type ImportError = workbook.Error
 
 // ImportResult counts what an import did.
 type ImportResult struct {
@@ -329,20 +318,8 @@ var fieldColumn = map[string]string{
 }
 
 func headerIndex(sheet string, rows [][]string, required []string) (map[string]int, []Problem) {
-	idx := map[string]int{}
-	if len(rows) == 0 {
-		return idx, []Problem{{Sheet: sheet, Row: 1, Key: "org.import.no_header"}}
-	}
-	for i, h := range rows[0] {
-		idx[strings.TrimSpace(h)] = i
-	}
-	var probs []Problem
-	for _, h := range required {
-		if _, ok := idx[h]; !ok {
-			probs = append(probs, Problem{Sheet: sheet, Row: 1, Key: "org.import.missing_column", Args: []any{h}})
-		}
-	}
-	return idx, probs
+	c, p := workbook.Header(sheet, rows, required)
+	return c, p
 }
 
 // letters maps each header to its column's letter.
