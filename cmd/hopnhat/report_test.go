@@ -91,3 +91,46 @@ func TestWeeklyReport(t *testing.T) {
 		}
 	})
 }
+
+// The inventory and roadmap workbook: downloaded, filled in, uploaded; a bad
+// one is answered with its problems.
+func TestMergerWorkbookPages(t *testing.T) {
+	dbtest.Each(t, modules(), func(t *testing.T, d *db.DB) {
+		a := testApp(t, d)
+		p := seed(t, a)
+		ctx := reqctx.WithActor(context.Background(), "user:u.coordinator")
+		m, err := a.merger.CreateMerger(ctx, merger.MergerInput{Name: "Thành phố Hải Phòng", ProvinceCode: "31",
+			Sources: []merger.Source{{ProvinceCode: "31", Name: "Hải Phòng"}, {ProvinceCode: "30", Name: "Hải Dương"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/mergers/"+m.ID+"/workbook.xlsx", nil)
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: login(t, a, p.users[reqctx.RoleViewer].Username)})
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, req)
+		f, err := excelize.OpenReader(bytes.NewReader(rec.Body.Bytes()))
+		if rec.Code != 200 || err != nil {
+			t.Fatalf("template: %d %v", rec.Code, err)
+		}
+		f.SetSheetRow("Hệ thống", "A2", &[]any{"", "lgsp", "30", "LGSP Hải Dương"})
+		var good bytes.Buffer
+		f.Write(&good)
+		f.SetSheetRow("Hệ thống", "A3", &[]any{"", "lgsp", "99", ""})
+		var bad bytes.Buffer
+		f.Write(&bad)
+		goodBody, goodCT := multipartBody(t, "mau.xlsx", good.String(), nil)
+		badBody, badCT := multipartBody(t, "mau.xlsx", bad.String(), nil)
+		runScenarios(t, a, p, []scenario{
+			{name: "import page", method: "GET", path: "/mergers/" + m.ID + "/import", as: reqctx.RoleCoordinator, wantStatus: 200, wantText: "Kiểm tra và nhập"},
+			{name: "bad workbook", method: "POST", path: "/mergers/" + m.ID + "/import", as: reqctx.RoleCoordinator,
+				contentType: badCT, body: badBody, wantStatus: 422, wantText: "Tệp có 2 lỗi"},
+			{name: "good workbook", method: "POST", path: "/mergers/" + m.ID + "/import", as: reqctx.RoleCoordinator,
+				contentType: goodCT, body: goodBody, wantStatus: 303},
+			{name: "viewers may not import", method: "POST", path: "/mergers/" + m.ID + "/import", as: reqctx.RoleViewer,
+				contentType: goodCT, body: goodBody, wantStatus: 403},
+		})
+		if all, _ := a.merger.Systems(ctx, m.ID, ""); len(all) != 1 || all[0].Name != "LGSP Hải Dương" {
+			t.Fatalf("after the imports: %+v", all)
+		}
+	})
+}
