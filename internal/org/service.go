@@ -259,16 +259,16 @@ updated_at = $12 WHERE id = $13 AND version = $14`,
 		return apperr.New(apperr.Conflict, "org.stale_version")
 	}
 	changes := map[string]any{}
-	diff(changes, "name", before.Name, in.Name)
-	diff(changes, "code", before.Code, in.Code)
-	diff(changes, "old_code", before.OldCode, in.OldCode)
-	diff(changes, "kind", string(before.Kind), string(in.Kind))
-	diff(changes, "parent", before.ParentID, in.ParentID)
-	diff(changes, "period", string(before.Period), string(in.Period))
-	diff(changes, "province", before.ProvinceCode, in.ProvinceCode)
-	diff(changes, "ward", before.WardCode, in.WardCode)
-	diff(changes, "valid_from", before.ValidFrom, in.ValidFrom)
-	diff(changes, "valid_to", before.ValidTo, in.ValidTo)
+	audit.Diff(changes, "name", before.Name, in.Name)
+	audit.Diff(changes, "code", before.Code, in.Code)
+	audit.Diff(changes, "old_code", before.OldCode, in.OldCode)
+	audit.Diff(changes, "kind", string(before.Kind), string(in.Kind))
+	audit.Diff(changes, "parent", before.ParentID, in.ParentID)
+	audit.Diff(changes, "period", string(before.Period), string(in.Period))
+	audit.Diff(changes, "province", before.ProvinceCode, in.ProvinceCode)
+	audit.Diff(changes, "ward", before.WardCode, in.WardCode)
+	audit.Diff(changes, "valid_from", before.ValidFrom, in.ValidFrom)
+	audit.Diff(changes, "valid_to", before.ValidTo, in.ValidTo)
 	if len(changes) == 0 {
 		return nil
 	}
@@ -282,12 +282,6 @@ func unchanged(a *Agency, in Input) bool {
 	return a.Code == in.Code && a.OldCode == in.OldCode && a.Name == in.Name && a.Kind == in.Kind && a.ParentID == in.ParentID &&
 		a.Period == in.Period && a.ProvinceCode == in.ProvinceCode && a.WardCode == in.WardCode &&
 		a.ValidFrom.Equal(in.ValidFrom) && a.ValidTo.Equal(in.ValidTo)
-}
-
-func diff[T comparable](m map[string]any, k string, a, b T) {
-	if a != b {
-		m[k] = map[string]any{"from": a, "to": b}
-	}
 }
 
 // Filter selects agencies.

@@ -311,3 +311,11 @@ func Verify(ctx context.Context, d *db.DB) (Report, error) {
 	}
 	return rep, nil
 }
+
+// Diff records in changes, under key, a field that went from a to b, in the
+// {"from": a, "to": b} form the trail shows; an unchanged field adds nothing.
+func Diff[T comparable](changes map[string]any, key string, a, b T) {
+	if a != b {
+		changes[key] = map[string]any{"from": a, "to": b}
+	}
+}

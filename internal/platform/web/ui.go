@@ -96,19 +96,29 @@ type Pages struct {
 }
 
 // Pages parses every *.html under dir in fsys as a page named by its base name
-// without extension; a page defines "title" and "content".
+// without extension; a page defines "title" and "content". Files whose name
+// starts with "_" are not pages: they hold templates every page of the
+// module may use (form fields, say), parsed with each page.
 func (u *UI) Pages(fsys fs.FS, dir string) (*Pages, error) {
 	files, err := fs.Glob(fsys, path.Join(dir, "*.html"))
 	if err != nil {
 		return nil, err
 	}
-	ps := &Pages{ui: u, pages: map[string]*template.Template{}}
+	var shared, pages []string
 	for _, f := range files {
+		if strings.HasPrefix(path.Base(f), "_") {
+			shared = append(shared, f)
+		} else {
+			pages = append(pages, f)
+		}
+	}
+	ps := &Pages{ui: u, pages: map[string]*template.Template{}}
+	for _, f := range pages {
 		t, err := u.layout.Clone()
 		if err != nil {
 			return nil, err
 		}
-		if _, err := t.ParseFS(fsys, f); err != nil {
+		if _, err := t.ParseFS(fsys, append([]string{f}, shared...)...); err != nil {
 			return nil, fmt.Errorf("parse %s: %w", f, err)
 		}
 		ps.pages[strings.TrimSuffix(path.Base(f), ".html")] = t
