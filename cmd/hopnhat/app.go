@@ -78,6 +78,7 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 	a.units = register.NewService(d, log)
 	a.org = org.NewService(d, log)
 	a.merger = merger.NewService(d, log)
+	a.merger.UseAgencies(mergerAgencies{a.org})
 	if a.auth, err = newAuth(d, log, cfg, a.units); err != nil {
 		return nil, err
 	}
@@ -170,4 +171,20 @@ func (a *app) ready(ctx context.Context) error {
 	}
 	a.migrated.Store(true)
 	return nil
+}
+
+// mergerAgencies lets the merger workspace name the agencies of the merged
+// province that lead its roadmap tasks.
+type mergerAgencies struct{ org *org.Service }
+
+func (m mergerAgencies) Owners(ctx context.Context, provinceCode string) ([]merger.AgencyRef, error) {
+	list, err := m.org.List(ctx, org.Filter{Period: org.Current, ProvinceCode: provinceCode, Limit: 5000})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]merger.AgencyRef, len(list))
+	for i, a := range list {
+		out[i] = merger.AgencyRef{ID: a.ID, Name: a.Name}
+	}
+	return out, nil
 }

@@ -328,7 +328,28 @@ func loadDemoRoadmap(ctx context.Context, a *app, mergerID string) error {
 		return err
 	}
 	underway := map[string]int{"Dữ liệu chuyên ngành": 60, "Giai đoạn 2": 30}
+	// The lead agencies, by phase; the Department of Science and Technology
+	// leads the rest.
+	leads := map[string]string{"Quản lý văn bản": "Văn phòng Ủy ban nhân dân thành phố", "Phản ánh kiến nghị": "Văn phòng Ủy ban nhân dân thành phố",
+		"Giai đoạn 2": "Sở Nội vụ"}
+	owners, err := a.org.List(ctx, org.Filter{Period: org.Current, ProvinceCode: "31"})
+	if err != nil {
+		return err
+	}
+	ownerID := func(phase string) string {
+		name, ok := leads[phase]
+		if !ok {
+			name = "Sở Khoa học và Công nghệ"
+		}
+		for _, o := range owners {
+			if o.Name == name {
+				return o.ID
+			}
+		}
+		return "" // the register was filled before the demo
+	}
 	for _, t := range tasks {
+		t.OwnerAgency = ownerID(t.Phase)
 		if p, ok := underway[t.Phase]; ok {
 			t.Status, t.Progress = merger.InProgress, p
 		} else {

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
+	"hopnhat/internal/adminunit"
 	"hopnhat/internal/merger"
+	"hopnhat/internal/org"
 	"hopnhat/internal/platform/browsertest"
 	"hopnhat/internal/platform/dbtest"
 	"hopnhat/internal/platform/reqctx"
@@ -22,7 +28,10 @@ import (
 // its checklist, find it in the inventory matrix, and edit it; then score it
 // and Hải Phòng's against each other, see the recommendation, and record a
 // decision, change it and find both versions in its history; fill the
-// roadmap from the template, finish one task and follow it on the dashboard.
+// roadmap from the template, finish one task and follow it on the dashboard;
+// add a late task for an agency of the register and find it overdue there;
+// download the weekly report's workbook and read its cells; rename the
+// merger.
 func TestMergerPagesBrowser(t *testing.T) {
 	browser := browsertest.Browser(t, 2*time.Minute)
 	d := dbtest.SQLite(t, modules())
@@ -47,6 +56,9 @@ func TestMergerPagesBrowser(t *testing.T) {
 		{"record a decision and change it", w.decide},
 		{"apply the roadmap template and finish a task", w.roadmap},
 		{"follow the roadmap on the dashboard", w.dashboard},
+		{"add a late task for an agency and see it overdue", w.lateTask},
+		{"export the weekly report and read the workbook", w.reportWorkbook},
+		{"rename the merger", w.renameMerger},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { p.t = t; s.fn(t, p) }) {
@@ -498,4 +510,120 @@ func (w *mergerWalk) dashboard(t *testing.T, p *tab) {
 	noSideScroll(p)
 	p.shot("dashboard_phone.png")
 	p.run(chromedp.EmulateViewport(1280, 900))
+}
+
+func (w *mergerWalk) lateTask(t *testing.T, p *tab) {
+	// The register has the merged city's agencies: the form offers them.
+	ctx := reqctx.WithActor(context.Background(), "user:test")
+	if _, err := w.a.org.Create(ctx, org.Input{Name: "Sở Tư pháp", Kind: org.KindDepartment, Period: org.Current,
+		ProvinceCode: "31", ValidFrom: adminunit.ReformDate}); err != nil {
+		t.Fatal(err)
+	}
+	p.open("/mergers/" + w.mergerID + "/roadmap")
+	if got := p.click("add-task"); got != http.StatusOK {
+		t.Fatalf("open the new task form: got status %d, want 200", got)
+	}
+	p.fill("title", "Chuyển dữ liệu hộ tịch của Hải Dương")
+	p.fill("phase", "Dữ liệu chuyên ngành")
+	p.fill("owner_agency", p.eval(`[...document.querySelectorAll("#owner_agency option")].find(o => o.text === "Sở Tư pháp").value`))
+	yesterday := time.Now().In(vnTime).AddDate(0, 0, -1)
+	p.fill("start", yesterday.AddDate(0, -1, 0).Format("02/01/2006"))
+	p.fill("deadline", yesterday.Format("02/01/2006"))
+	p.fill("status", "in_progress")
+	p.fill("progress", "70")
+	if got := p.submit("save-task"); got != http.StatusOK {
+		t.Fatalf("save the task: got status %d, want 200", got)
+	}
+	p.wantText(".flash.ok", "Đã thêm nhiệm vụ")
+
+	p.open("/mergers/" + w.mergerID + "/dashboard")
+	p.wantText("#overdue-list", "Chuyển dữ liệu hộ tịch của Hải Dương")
+	p.wantText("#overdue-list", "Sở Tư pháp")
+	p.wantText("#agencies", "Sở Tư pháp")
+	if got := p.eval(`[...document.querySelectorAll("#agencies tbody tr")].find(r => r.innerText.includes("Sở Tư pháp")).querySelector(".pct").innerText`); got != "70 %" {
+		t.Errorf("the agency's progress: got %q, want 70 %%", got)
+	}
+	noRawMergerKeys(p)
+	p.shot("dashboard_agencies.png")
+}
+
+// vnTime is Vietnam's clock, for the days typed into forms.
+var vnTime = time.FixedZone("ICT", 7*3600)
+
+func (w *mergerWalk) reportWorkbook(t *testing.T, p *tab) {
+	p.open("/mergers/" + w.mergerID)
+	if got := p.click("open-report"); got != http.StatusOK {
+		t.Fatalf("open the report: got status %d, want 200", got)
+	}
+	p.wantText("#report-overdue", "Chuyển dữ liệu hộ tịch của Hải Dương")
+	p.wantText("#report-agencies", "Sở Tư pháp")
+	noRawMergerKeys(p)
+	p.shot("report.png")
+
+	// Download the workbook the page links, with the browser's session.
+	href := p.attr("#report-xlsx", "href")
+	ctx, cancel := p.step()
+	defer cancel()
+	b64, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(`+strconv.Quote(href)+`).then(r => {
+  if (!r.ok || !r.headers.get("Content-Type").startsWith("application/vnd.openxmlformats")) throw new Error("status " + r.status);
+  return r.arrayBuffer();
+}).then(b => { let s = ""; for (const x of new Uint8Array(b)) s += String.fromCharCode(x); return btoa(s); })`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("download %s: %v", href, err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("open the downloaded workbook: %v", err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); len(got) != 3 || got[0] != "Tiến độ theo giai đoạn" || got[1] != "Nhiệm vụ" {
+		t.Fatalf("sheets: got %q", got)
+	}
+	if v, _ := f.GetCellValue("Tiến độ theo giai đoạn", "B1"); v != "Thành phố Hải Phòng" {
+		t.Errorf("the report names the merger: B1 = %q", v)
+	}
+	if v, _ := f.GetCellValue("Tiến độ theo giai đoạn", "A3"); v != "Chuẩn bị" {
+		t.Errorf("the first phase: A3 = %q", v)
+	}
+	rows, err := f.GetRows("Nhiệm vụ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rows {
+		if len(r) > 7 && r[0] == "Chuyển dữ liệu hộ tịch của Hải Dương" {
+			found = true
+			if r[2] != "Sở Tư pháp" || r[6] != "70" || r[7] != "Quá hạn" {
+				t.Errorf("the late task's row: got %q", r)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the late task is not in the workbook: %q", rows)
+	}
+}
+
+func (w *mergerWalk) renameMerger(t *testing.T, p *tab) {
+	p.open("/mergers/" + w.mergerID)
+	if got := p.click("edit-merger"); got != http.StatusOK {
+		t.Fatalf("open the merger form: got status %d, want 200", got)
+	}
+	p.wantText("#delete-refused", "xóa chúng trước")
+	p.fill("sources", "31 Hải Phòng")
+	if got := p.submit("save-merger"); got != http.StatusUnprocessableEntity {
+		t.Fatalf("taking out Hải Dương, which has systems: got status %d, want 422", got)
+	}
+	p.wantText("#err-sources", "Không thể bỏ một tỉnh cũ đã có hệ thống")
+	p.fill("sources", "31 Hải Phòng\n30 Hải Dương")
+	p.fill("name", "Thành phố Hải Phòng (sau hợp nhất)")
+	if got := p.submit("save-merger"); got != http.StatusOK {
+		t.Fatalf("save the merger: got status %d, want 200", got)
+	}
+	p.wantText(".flash.ok", "Đã lưu thông tin sáp nhập.")
+	p.wantText("h1", "Thành phố Hải Phòng (sau hợp nhất)")
+	noRawMergerKeys(p)
 }

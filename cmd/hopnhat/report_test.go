@@ -82,7 +82,7 @@ func TestWeeklyReport(t *testing.T) {
 		tasksSheet, _ := f.GetRows("Nhiệm vụ")
 		found := false
 		for _, r := range tasksSheet {
-			if len(r) > 6 && r[0] == first.Title && r[6] == "Hoàn thành trong tuần" {
+			if len(r) > 7 && r[0] == first.Title && r[7] == "Hoàn thành trong tuần" {
 				found = true
 			}
 		}

@@ -74,6 +74,7 @@ func (h *Handlers) Register(rt *web.Router) {
 	rt.Handle("POST /systems/{id}", writers, h.updateSystemForm)
 	rt.Handle("POST /systems/{id}/delete", writers, h.deleteSystemForm)
 
+	h.registerMergerEdit(rt)
 	rt.Handle("GET /api/v1/mergers", anyone, h.apiList)
 	rt.Handle("POST /api/v1/mergers", writers, h.apiCreate)
 	rt.Handle("GET /api/v1/mergers/{id}", anyone, h.apiMerger)

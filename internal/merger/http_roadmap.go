@@ -137,8 +137,12 @@ func (j taskInputJSON) task() (Task, error) {
 	return t, nil
 }
 
-type phaseJSON struct {
-	Phase    string  `json:"phase"`
+// groupJSON is the progress of a phase (Phase) or of the tasks an agency
+// leads (AgencyID and Agency).
+type groupJSON struct {
+	Phase    string  `json:"phase,omitempty"`
+	AgencyID string  `json:"agency_id,omitempty"`
+	Agency   string  `json:"agency,omitempty"`
 	Tasks    int     `json:"tasks"`
 	Done     int     `json:"done"`
 	Progress float64 `json:"progress"`
@@ -222,10 +226,18 @@ func (h *Handlers) apiProgress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	owners, err := h.s.Owners(r.Context(), m)
+	if err != nil {
+		return err
+	}
 	now := h.s.db.Now()
-	phases := []phaseJSON{}
+	phases, agencies := []groupJSON{}, []groupJSON{}
 	for _, p := range Progress(ts, now) {
-		phases = append(phases, phaseJSON(p))
+		phases = append(phases, groupJSON{Phase: p.Name, Tasks: p.Tasks, Done: p.Done, Progress: p.Progress, Overdue: p.Overdue, AtRisk: p.AtRisk})
+	}
+	for _, p := range AgencyProgress(ts, now, ownerNames(owners)) {
+		agencies = append(agencies, groupJSON{AgencyID: p.Key, Agency: p.Name, Tasks: p.Tasks, Done: p.Done, Progress: p.Progress,
+			Overdue: p.Overdue, AtRisk: p.AtRisk})
 	}
 	overdue, atRisk := []string{}, []string{}
 	for _, t := range ts {
@@ -236,7 +248,7 @@ func (h *Handlers) apiProgress(w http.ResponseWriter, r *http.Request) error {
 			atRisk = append(atRisk, t.ID)
 		}
 	}
-	return web.WriteJSON(w, http.StatusOK, map[string]any{"phases": phases, "overdue": overdue, "at_risk": atRisk,
+	return web.WriteJSON(w, http.StatusOK, map[string]any{"phases": phases, "agencies": agencies, "overdue": overdue, "at_risk": atRisk,
 		"as_of": now.UTC().Format(time.RFC3339)})
 }
 
@@ -345,7 +357,8 @@ type taskFormView struct {
 	Form       formState
 	Categories []Category
 	Statuses   []Status
-	Others     []Task // the merger's other tasks, that this one may depend on
+	Others     []Task      // the merger's other tasks, that this one may depend on
+	Owners     []AgencyRef // the agencies that may lead it; none: free text
 	Action     string
 	Stored     *Task // what another person saved meanwhile
 }
@@ -365,7 +378,8 @@ func (h *Handlers) taskFormView(ctx context.Context, m Merger, t Task, isNew boo
 			v.Others = append(v.Others, o)
 		}
 	}
-	return v, nil
+	v.Owners, err = h.s.Owners(ctx, m)
+	return v, err
 }
 
 func (h *Handlers) newTaskPage(w http.ResponseWriter, r *http.Request) error {
@@ -549,8 +563,24 @@ func ganttOf(ts []Task, now time.Time) gantt {
 	x := func(d time.Time) float64 {
 		return float64(ganttLabel) + float64(ganttWidth-ganttLabel-10)*d.Sub(from).Seconds()/span
 	}
+	// A line per month; labels every month, or every few months when a
+	// long roadmap leaves less than a label's width (about 50 px) per month.
+	months := 0
 	for m := from; m.Before(to); m = m.AddDate(0, 1, 0) {
-		g.Months = append(g.Months, ganttMonth{X: x(m), Label: m.Format("01/2006")})
+		months++
+	}
+	every := 1
+	for float64(ganttWidth-ganttLabel-10)/float64(months)*float64(every) < 52 {
+		every++
+	}
+	i := 0
+	for m := from; m.Before(to); m = m.AddDate(0, 1, 0) {
+		gm := ganttMonth{X: x(m)}
+		if i%every == 0 {
+			gm.Label = m.Format("01/2006")
+		}
+		g.Months = append(g.Months, gm)
+		i++
 	}
 	if !now.Before(from) && now.Before(to) {
 		g.Today, g.ShowToday = x(now), true
@@ -585,8 +615,10 @@ func ganttOf(ts []Task, now time.Time) gantt {
 
 type dashboardView struct {
 	Merger          Merger
-	Phases          []PhaseProgress
+	Phases          []GroupProgress
+	Agencies        []GroupProgress
 	Overdue, AtRisk []Task
+	Owners          map[string]string // agency names by id
 	Tasks           int
 	Gantt           gantt
 	AsOf            time.Time
@@ -601,8 +633,14 @@ func (h *Handlers) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	owners, err := h.s.Owners(r.Context(), m)
+	if err != nil {
+		return err
+	}
 	now := h.s.db.Now()
-	v := dashboardView{Merger: m, Phases: Progress(ts, now), Tasks: len(ts), Gantt: ganttOf(ts, now), AsOf: now}
+	names := ownerNames(owners)
+	v := dashboardView{Merger: m, Phases: Progress(ts, now), Agencies: AgencyProgress(ts, now, names), Tasks: len(ts),
+		Gantt: ganttOf(ts, now), AsOf: now, Owners: names}
 	for _, t := range ts {
 		if t.Overdue(now) {
 			v.Overdue = append(v.Overdue, t)

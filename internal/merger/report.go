@@ -16,7 +16,9 @@ type Report struct {
 	Merger    Merger
 	AsOf      time.Time
 	WeekStart time.Time
-	Phases    []PhaseProgress
+	Phases    []GroupProgress
+	Agencies  []GroupProgress   // progress per lead agency
+	Owners    map[string]string // agency names by id
 	DoneWeek  []Task
 	Overdue   []Task
 	AtRisk    []Task
@@ -39,7 +41,13 @@ func (s *Service) WeeklyReport(ctx context.Context, mergerID string, asOf time.T
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{Merger: m, AsOf: asOf, WeekStart: asOf.AddDate(0, 0, -7), Phases: Progress(ts, asOf)}
+	owners, err := s.owners(ctx, m.ProvinceCode)
+	if err != nil {
+		return Report{}, err
+	}
+	names := ownerNames(owners)
+	r := Report{Merger: m, AsOf: asOf, WeekStart: asOf.AddDate(0, 0, -7), Phases: Progress(ts, asOf),
+		Agencies: AgencyProgress(ts, asOf, names), Owners: names}
 	for _, t := range ts {
 		switch {
 		case t.Status == Done && !t.UpdatedAt.Before(r.WeekStart) && !t.UpdatedAt.After(asOf):
@@ -108,17 +116,30 @@ func progressRows(r Report, t Labels) [][]any {
 	rows := [][]any{{t("merger.report.title"), r.Merger.Name, t("merger.report.as_of"), r.AsOf.In(time.FixedZone("ICT", 7*3600)).Format("02/01/2006")},
 		{t("merger.report.phase"), t("merger.report.tasks"), t("merger.report.done"), t("merger.report.progress"), t("merger.report.overdue"), t("merger.report.at_risk")}}
 	for _, p := range r.Phases {
-		rows = append(rows, []any{p.Phase, p.Tasks, p.Done, int(p.Progress + 0.5), p.Overdue, p.AtRisk})
+		rows = append(rows, []any{p.Name, p.Tasks, p.Done, int(p.Progress + 0.5), p.Overdue, p.AtRisk})
+	}
+	rows = append(rows, []any{}, []any{t("merger.report.agency"), t("merger.report.tasks"), t("merger.report.done"),
+		t("merger.report.progress"), t("merger.report.overdue"), t("merger.report.at_risk")})
+	for _, p := range r.Agencies {
+		name := p.Name
+		if p.Key == "" {
+			name = t("merger.dashboard.no_agency")
+		}
+		rows = append(rows, []any{name, p.Tasks, p.Done, int(p.Progress + 0.5), p.Overdue, p.AtRisk})
 	}
 	return rows
 }
 
 func taskRows(r Report, t Labels, day func(time.Time) string) [][]any {
-	rows := [][]any{{t("merger.report.task"), t("merger.report.phase"), t("merger.report.assignee"), t("merger.report.deadline"),
+	rows := [][]any{{t("merger.report.task"), t("merger.report.phase"), t("merger.report.agency"), t("merger.report.assignee"), t("merger.report.deadline"),
 		t("merger.report.status"), t("merger.report.progress"), t("merger.report.flag")}}
 	add := func(ts []Task, flag string) {
 		for _, x := range ts {
-			rows = append(rows, []any{x.Title, x.Phase, x.Assignee, day(x.Deadline), t("merger.status." + string(x.Status)), x.Progress, flag})
+			owner := x.OwnerAgency
+			if n, ok := r.Owners[owner]; ok {
+				owner = n
+			}
+			rows = append(rows, []any{x.Title, x.Phase, owner, x.Assignee, day(x.Deadline), t("merger.status." + string(x.Status)), x.Progress, flag})
 		}
 	}
 	add(r.Overdue, t("merger.report.overdue"))

@@ -18,8 +18,9 @@ import (
 
 // Service is the merger workspace.
 type Service struct {
-	db  *db.DB
-	log *slog.Logger
+	db       *db.DB
+	log      *slog.Logger
+	agencies Agencies // nil: owner agencies are free text
 }
 
 // NewService returns the workspace on d.
@@ -52,8 +53,8 @@ type MergerInput struct {
 	Sources      []Source
 }
 
-// CreateMerger records a merger and its old provinces.
-func (s *Service) CreateMerger(ctx context.Context, in MergerInput) (Merger, error) {
+// checkMerger normalises in and returns the fields that are wrong.
+func checkMerger(in *MergerInput) map[string]string {
 	f := map[string]string{}
 	var ok bool
 	if in.Name, ok = text(in.Name, 200); !ok || in.Name == "" {
@@ -74,7 +75,12 @@ func (s *Service) CreateMerger(ctx context.Context, in MergerInput) (Merger, err
 	if len(in.Sources) == 0 {
 		f["sources"] = "merger.sources_invalid"
 	}
-	if len(f) > 0 {
+	return f
+}
+
+// CreateMerger records a merger and its old provinces.
+func (s *Service) CreateMerger(ctx context.Context, in MergerInput) (Merger, error) {
+	if f := checkMerger(&in); len(f) > 0 {
 		return Merger{}, apperr.InvalidFields(f)
 	}
 	m := Merger{ID: newID("mg_"), Name: in.Name, ProvinceCode: in.ProvinceCode, EffectiveOn: in.EffectiveOn, Sources: in.Sources, Version: 1}
@@ -99,6 +105,133 @@ VALUES ($1, $2, $3, $4, 1, $5, $5)`, m.ID, m.Name, m.ProvinceCode, db.NullMicros
 		return err
 	})
 	return m, err
+}
+
+// UpdateMerger changes a merger's name, province, date and old provinces,
+// refusing a stale version. An old province that has systems in the
+// inventory cannot be taken out. A save that changes nothing leaves the
+// version and the audit trail alone.
+func (s *Service) UpdateMerger(ctx context.Context, id string, in MergerInput, version int64) (Merger, error) {
+	if f := checkMerger(&in); len(f) > 0 {
+		return Merger{}, apperr.InvalidFields(f)
+	}
+	before, err := s.Merger(ctx, id)
+	if err != nil {
+		return Merger{}, err
+	}
+	if before.Version != version {
+		return Merger{}, apperr.New(apperr.Conflict, "merger.merger_stale")
+	}
+	changes := map[string]any{}
+	audit.Diff(changes, "name", before.Name, in.Name)
+	audit.Diff(changes, "province_code", before.ProvinceCode, in.ProvinceCode)
+	audit.Diff(changes, "effective_on", dayText(before.EffectiveOn), dayText(in.EffectiveOn))
+	if !slices.Equal(before.Sources, in.Sources) {
+		changes["sources"] = map[string]any{"from": sourceText(before.Sources), "to": sourceText(in.Sources)}
+	}
+	if len(changes) == 0 {
+		return before, nil
+	}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE merger SET name = $1, province_code = $2, effective_on = $3, version = version + 1,
+updated_at = $4 WHERE id = $5 AND version = $6`, in.Name, in.ProvinceCode, db.NullMicros(in.EffectiveOn), db.Micros(tx.Now), id, version)
+		if apperr.Is(err, apperr.Conflict) {
+			return apperr.InvalidFields(map[string]string{"province_code": "merger.province_taken"})
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.New(apperr.Conflict, "merger.merger_stale")
+		}
+		if err := s.replaceSources(ctx, tx, id, before.Sources, in.Sources); err != nil {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Record{Action: "merger.update", ObjectType: "merger", ObjectID: id, Details: changes})
+		return err
+	})
+	if err != nil {
+		return Merger{}, err
+	}
+	return s.Merger(ctx, id)
+}
+
+// replaceSources makes a merger's old provinces next, in its order. Rows of
+// old provinces that stay are updated in place: the inventory refers to them.
+func (s *Service) replaceSources(ctx context.Context, tx *db.Tx, id string, prev, next []Source) error {
+	for _, p := range prev {
+		if slices.ContainsFunc(next, func(n Source) bool { return n.ProvinceCode == p.ProvinceCode }) {
+			continue
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM merger_system WHERE merger_id = $1 AND province_code = $2`,
+			id, p.ProvinceCode).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return apperr.InvalidFields(map[string]string{"sources": "merger.source_has_systems"})
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM merger_source WHERE merger_id = $1 AND province_code = $2`, id, p.ProvinceCode); err != nil {
+			return err
+		}
+	}
+	for i, src := range next {
+		res, err := tx.ExecContext(ctx, `UPDATE merger_source SET name = $1, position = $2 WHERE merger_id = $3 AND province_code = $4`,
+			src.Name, i, id, src.ProvinceCode)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO merger_source (merger_id, province_code, name, position) VALUES ($1, $2, $3, $4)`,
+			id, src.ProvinceCode, src.Name, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sourceText(ss []Source) string {
+	parts := make([]string, len(ss))
+	for i, src := range ss {
+		parts[i] = src.ProvinceCode + " " + src.Name
+	}
+	return strings.Join(parts, "; ")
+}
+
+// DeleteMerger removes a merger that has nothing recorded yet: one with
+// systems or roadmap tasks is refused, so a slip cannot lose the inventory.
+func (s *Service) DeleteMerger(ctx context.Context, id string, version int64) error {
+	m, err := s.Merger(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM merger_system WHERE merger_id = $1)
+  + (SELECT COUNT(*) FROM merger_task WHERE merger_id = $1)`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return apperr.New(apperr.Conflict, "merger.merger_not_empty")
+		}
+		for _, q := range []string{`DELETE FROM merger_weight WHERE merger_id = $1`, `DELETE FROM merger_source WHERE merger_id = $1`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM merger WHERE id = $1 AND version = $2`, id, version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.New(apperr.Conflict, "merger.merger_stale")
+		}
+		_, err = audit.Append(ctx, tx, audit.Record{Action: "merger.delete", ObjectType: "merger", ObjectID: id,
+			Details: map[string]any{"name": m.Name, "province_code": m.ProvinceCode, "sources": sourceText(m.Sources)}})
+		return err
+	})
 }
 
 // Mergers lists the mergers, by name.
@@ -347,11 +480,7 @@ updated_at = $19 WHERE id = $20 AND version = $21`,
 // systemChanges lists the fields that differ, for the audit trail.
 func systemChanges(a System, b System) map[string]any {
 	m := map[string]any{}
-	add := func(k string, x, y any) {
-		if x != y {
-			m[k] = map[string]any{"from": x, "to": y}
-		}
-	}
+	add := func(k string, x, y any) { audit.Diff(m, k, x, y) }
 	add("category", string(a.Category), string(b.Category))
 	add("custom_category", a.CustomCategory, b.CustomCategory)
 	add("province", a.ProvinceCode, b.ProvinceCode)

@@ -13,6 +13,7 @@ import (
 	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/audit"
 	"hopnhat/internal/platform/db"
+	"hopnhat/internal/platform/fold"
 )
 
 // Status is where a task stands.
@@ -189,12 +190,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14)`,
 
 // CreateTask adds a task to a merger's roadmap.
 func (s *Service) CreateTask(ctx context.Context, t Task) (Task, error) {
-	if _, err := s.Merger(ctx, t.MergerID); err != nil {
+	unknownOwner, err := s.resolveOwner(ctx, t.MergerID, &t)
+	if err != nil {
 		return Task{}, err
 	}
 	t.ID = ""
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		f := checkTask(&t)
+		if unknownOwner {
+			f["owner_agency"] = "merger.task.owner_agency_unknown"
+		}
 		if err := s.checkDeps(ctx, tx, &t, f); err != nil {
 			return err
 		}
@@ -246,8 +251,15 @@ func (s *Service) UpdateTask(ctx context.Context, id string, t Task, version int
 		return Task{}, err
 	}
 	t.ID, t.MergerID = id, before.MergerID
+	unknownOwner, err := s.resolveOwner(ctx, t.MergerID, &t)
+	if err != nil {
+		return Task{}, err
+	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		f := checkTask(&t)
+		if unknownOwner {
+			f["owner_agency"] = "merger.task.owner_agency_unknown"
+		}
 		if err := s.checkDeps(ctx, tx, &t, f); err != nil {
 			return err
 		}
@@ -322,29 +334,57 @@ func (s *Service) ApplyTemplate(ctx context.Context, mergerID string) (int, erro
 	return len(steps), err
 }
 
-// PhaseProgress is the average progress of a phase's open and done tasks.
-type PhaseProgress struct {
-	Phase    string
+// GroupProgress is the average progress of a group of tasks (a phase, or
+// the tasks one agency leads), cancelled tasks left out.
+type GroupProgress struct {
+	Key      string // the phase, or the agency's id; "" for tasks without one
+	Name     string // what to show: the phase, or the agency's name
 	Tasks    int
 	Done     int
-	Progress float64 // average percent, cancelled tasks left out
+	Progress float64 // average percent
 	Overdue  int
 	AtRisk   int
 }
 
 // Progress sums a roadmap up per phase, in the order phases first appear.
-func Progress(tasks []Task, now time.Time) []PhaseProgress {
-	var out []PhaseProgress
+func Progress(tasks []Task, now time.Time) []GroupProgress {
+	return progressBy(tasks, now, func(t Task) string { return t.Phase }, nil)
+}
+
+// AgencyProgress sums a roadmap up per lead agency, named from names (an id
+// the register does not know is shown as it is), by name, with the tasks no
+// agency leads last.
+func AgencyProgress(tasks []Task, now time.Time, names map[string]string) []GroupProgress {
+	out := progressBy(tasks, now, func(t Task) string { return t.OwnerAgency }, names)
+	slices.SortStableFunc(out, func(a, b GroupProgress) int {
+		if (a.Key == "") != (b.Key == "") {
+			if a.Key == "" {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(fold.String(a.Name), fold.String(b.Name))
+	})
+	return out
+}
+
+func progressBy(tasks []Task, now time.Time, key func(Task) string, names map[string]string) []GroupProgress {
+	var out []GroupProgress
 	idx := map[string]int{}
 	for _, t := range tasks {
 		if t.Status == Cancelled {
 			continue
 		}
-		i, ok := idx[t.Phase]
+		k := key(t)
+		i, ok := idx[k]
 		if !ok {
 			i = len(out)
-			idx[t.Phase] = i
-			out = append(out, PhaseProgress{Phase: t.Phase})
+			idx[k] = i
+			name := k
+			if n, ok := names[k]; ok {
+				name = n
+			}
+			out = append(out, GroupProgress{Key: k, Name: name})
 		}
 		p := &out[i]
 		p.Tasks++

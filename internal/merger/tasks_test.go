@@ -94,7 +94,7 @@ func TestRoadmap(t *testing.T) {
 		}
 		all, _ := s.Tasks(ctx, m.ID)
 		phases := merger.Progress(all, time.Date(2025, 9, 15, 0, 0, 0, 0, time.UTC))
-		if len(phases) < 5 || phases[0].Phase != "Chuẩn bị" || phases[0].Done != 1 || phases[0].Overdue != 2 {
+		if len(phases) < 5 || phases[0].Name != "Chuẩn bị" || phases[0].Done != 1 || phases[0].Overdue != 2 {
 			t.Fatalf("progress by phase: got %+v", phases[0])
 		}
 	})

@@ -47,9 +47,15 @@ func dayText(t time.Time) string {
 // statuses are written as their codes (data_center, leased, in_progress…),
 // as the import reads them; a category that is not a code is a custom one.
 func (s *Service) ExportWorkbook(ctx context.Context, mergerID string, w io.Writer) error {
-	if _, err := s.Merger(ctx, mergerID); err != nil {
+	m, err := s.Merger(ctx, mergerID)
+	if err != nil {
 		return err
 	}
+	owners, err := s.owners(ctx, m.ProvinceCode)
+	if err != nil {
+		return err
+	}
+	names := ownerNames(owners)
 	systems, err := s.Systems(ctx, mergerID, "")
 	if err != nil {
 		return err
@@ -75,7 +81,11 @@ func (s *Service) ExportWorkbook(ctx context.Context, mergerID string, w io.Writ
 	}
 	rows = [][]any{toAny(taskHeader)}
 	for _, t := range tasks {
-		rows = append(rows, []any{t.ID, t.Title, t.Phase, string(t.Category), t.OwnerAgency, t.Assignee, dayText(t.Start),
+		owner := t.OwnerAgency
+		if n, ok := names[owner]; ok {
+			owner = n // a name reads back as the same agency
+		}
+		rows = append(rows, []any{t.ID, t.Title, t.Phase, string(t.Category), owner, t.Assignee, dayText(t.Start),
 			dayText(t.Deadline), string(t.Status), t.Progress, t.Evidence})
 	}
 	if err := workbook.WriteRows(f, sheetTasks, false, rows); err != nil {
@@ -121,6 +131,10 @@ var fieldHeaders = map[string]string{
 func (s *Service) ImportWorkbook(ctx context.Context, mergerID string, r io.Reader) (WorkbookResult, error) {
 	var res WorkbookResult
 	m, err := s.Merger(ctx, mergerID)
+	if err != nil {
+		return res, err
+	}
+	owners, err := s.owners(ctx, m.ProvinceCode)
 	if err != nil {
 		return res, err
 	}
@@ -223,6 +237,10 @@ func (s *Service) ImportWorkbook(ctx context.Context, mergerID string, r io.Read
 					bad("Tiến độ (%)", "merger.progress_invalid")
 				}
 				t.Progress = n
+			}
+			var known bool
+			if t.OwnerAgency, known = matchOwner(owners, len(owners) > 0, t.OwnerAgency); !known {
+				bad("Cơ quan chủ trì", "merger.owner_not_in_register", t.OwnerAgency)
 			}
 			for field, key := range checkTask(&t) {
 				bad(fieldHeaders[field], key)
