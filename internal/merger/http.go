@@ -271,6 +271,14 @@ type mergerInputJSON struct {
 	Sources      []sourceJSON `json:"sources"`
 }
 
+func (in mergerInputJSON) input() (MergerInput, error) {
+	sources := make([]Source, len(in.Sources))
+	for i, s := range in.Sources {
+		sources[i] = Source(s)
+	}
+	return mergerInputOf(in.Name, in.ProvinceCode, in.EffectiveOn, sources)
+}
+
 // systemInputJSON is a system as the API takes it, every field at once (PUT
 // replaces); the date is YYYY-MM-DD.
 type systemInputJSON struct {
@@ -335,11 +343,7 @@ func (h *Handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	sources := make([]Source, len(in.Sources))
-	for i, s := range in.Sources {
-		sources[i] = Source(s)
-	}
-	input, err := mergerInputOf(in.Name, in.ProvinceCode, in.EffectiveOn, sources)
+	input, err := in.input()
 	if err != nil {
 		return err
 	}
@@ -443,11 +447,18 @@ func (h *Handlers) apiUpdateSystem(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *Handlers) apiDeleteSystem(w http.ResponseWriter, r *http.Request) error {
+	return apiDelete(w, r, h.s.DeleteSystem)
+}
+
+// apiDelete deletes the object of the path's id with del, given the version
+// the caller last read in ?version=: without it a deletion could remove
+// changes the caller never saw.
+func apiDelete(w http.ResponseWriter, r *http.Request, del func(ctx context.Context, id string, version int64) error) error {
 	version, err := strconv.ParseInt(r.URL.Query().Get("version"), 10, 64)
 	if err != nil {
 		return apperr.InvalidFields(map[string]string{"version": "merger.version_required"})
 	}
-	if err := h.s.DeleteSystem(r.Context(), r.PathValue("id"), version); err != nil {
+	if err := del(r.Context(), r.PathValue("id"), version); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

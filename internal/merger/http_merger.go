@@ -134,11 +134,7 @@ func (h *Handlers) apiUpdateMerger(w http.ResponseWriter, r *http.Request) error
 	if in.Version == nil {
 		return apperr.InvalidFields(map[string]string{"version": "merger.version_required"})
 	}
-	sources := make([]Source, len(in.Sources))
-	for i, s := range in.Sources {
-		sources[i] = Source(s)
-	}
-	input, err := mergerInputOf(in.Name, in.ProvinceCode, in.EffectiveOn, sources)
+	input, err := in.input()
 	if err != nil {
 		return err
 	}
@@ -150,13 +146,5 @@ func (h *Handlers) apiUpdateMerger(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *Handlers) apiDeleteMerger(w http.ResponseWriter, r *http.Request) error {
-	version, err := strconv.ParseInt(r.URL.Query().Get("version"), 10, 64)
-	if err != nil {
-		return apperr.InvalidFields(map[string]string{"version": "merger.version_required"})
-	}
-	if err := h.s.DeleteMerger(r.Context(), r.PathValue("id"), version); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return apiDelete(w, r, h.s.DeleteMerger)
 }
