@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"hopnhat/internal/adminunit/refdata/refdatatest"
+	"hopnhat/internal/merger"
+	"hopnhat/internal/org"
+	"hopnhat/internal/platform/db"
+	"hopnhat/internal/platform/dbtest"
+)
+
+// TestDemoLoads runs what serve --demo runs on an empty database, twice,
+// and checks what the brief says the demo holds.
+func TestDemoLoads(t *testing.T) {
+	dbtest.Each(t, modules(), func(t *testing.T, d *db.DB) {
+		a := testApp(t, d)
+		a.cfg.AdminUnitsDir = refdatatest.Dir(t)
+		ctx := context.Background()
+		var out strings.Builder
+		for range 2 { // the second run changes nothing
+			if err := loadDemo(ctx, a, &out); err != nil {
+				t.Fatalf("load the demo: %v\n%s", err, out.String())
+			}
+		}
+		if _, err := a.units.Index(ctx); err != nil {
+			t.Fatalf("the demo imports the administrative units: %v", err)
+		}
+		hp := mergerByProvince(t, a, "31")
+		if len(hp.Sources) != 2 || hp.Sources[1].Name != "Hải Dương" {
+			t.Fatalf("the Hải Phòng merger: %+v", hp)
+		}
+		xs, err := a.merger.Systems(ctx, hp.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		per := map[string]int{}
+		for _, x := range xs {
+			per[x.ProvinceCode]++
+		}
+		if len(xs) != 25 || per["31"] != 13 || per["30"] != 12 {
+			t.Fatalf("systems: got %d (%v), want 13 of Hải Phòng and 12 of Hải Dương", len(xs), per)
+		}
+		kept := map[merger.Category]string{}
+		for _, x := range xs {
+			dec, err := a.merger.Decision(ctx, x.ID)
+			if err != nil {
+				t.Fatalf("no decision on %s: %v", x.Name, err)
+			}
+			if dec.Outcome == merger.Keep {
+				kept[x.Category] = x.ProvinceCode
+			}
+			if x.Category == merger.CatLGSP && x.ProvinceCode == "30" && dec.Outcome != merger.Backup {
+				t.Errorf("Hải Dương's LGSP: got %s, want backup", dec.Outcome)
+			}
+		}
+		for _, c := range []merger.Category{merger.CatDataCenter, merger.CatIOC, merger.CatSOC, merger.CatVideoConference, merger.CatDataNetwork} {
+			if kept[c] != "30" {
+				t.Errorf("%s: kept from %q, want Hải Dương", c, kept[c])
+			}
+		}
+		if kept[merger.CatDocuments] != "31" {
+			t.Errorf("document management: kept from %q, want Hải Phòng", kept[merger.CatDocuments])
+		}
+		ts, err := a.merger.Tasks(ctx, hp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owners, err := a.org.List(ctx, org.Filter{Period: org.Current, ProvinceCode: "31"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]string{}
+		for _, o := range owners {
+			names[o.ID] = o.Name
+		}
+		done, led := 0, 0
+		for _, tk := range ts {
+			if tk.Status == merger.Done {
+				done++
+			}
+			if names[tk.OwnerAgency] != "" {
+				led++
+			}
+		}
+		if len(ts) != 12 || done != 10 || led != 12 {
+			t.Fatalf("roadmap: %d tasks, %d done, %d led by a registered agency; want 12, 10, 12", len(ts), done, led)
+		}
+		hcm := mergerByProvince(t, a, "79")
+		if len(hcm.Sources) != 3 {
+			t.Fatalf("the HCMC merger: %+v", hcm)
+		}
+		if n, _ := a.auth.CountUsers(ctx); n == 0 {
+			t.Fatal("no demo accounts")
+		}
+	})
+}
