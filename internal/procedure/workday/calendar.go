@@ -15,6 +15,9 @@ import (
 // are ordered like integers: d+1 is the next day and a < b when a comes first.
 type Day int
 
+// Zone is Vietnam's time, UTC+7 all year: the zone days are counted in.
+var Zone = time.FixedZone("ICT", zoneOffset)
+
 const (
 	secondsPerDay = 24 * 60 * 60
 	zoneOffset    = 7 * 60 * 60 // Vietnam is UTC+7 all year, no daylight saving
@@ -45,7 +48,7 @@ func (d Day) Date() (year int, month time.Month, day int) {
 // Time returns the first instant of d, 00:00 in Vietnam, in the zone ICT
 // (UTC+7). The last instant of d is d+1's Time less one nanosecond.
 func (d Day) Time() time.Time {
-	return d.start().In(time.FixedZone("ICT", zoneOffset))
+	return d.start().In(Zone)
 }
 
 func (d Day) start() time.Time { return time.Unix(int64(d)*secondsPerDay-zoneOffset, 0) }
