@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"hopnhat/internal/adminunit"
 	"hopnhat/internal/adminunit/register"
 	"hopnhat/internal/merger"
 	"hopnhat/internal/org"
@@ -17,7 +20,9 @@ import (
 	"hopnhat/internal/platform/auth"
 	"hopnhat/internal/platform/db"
 	"hopnhat/internal/platform/jobs"
+	"hopnhat/internal/platform/reqctx"
 	"hopnhat/internal/platform/web"
+	"hopnhat/internal/procedure"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -25,7 +30,8 @@ var version = "dev"
 
 // modules lists every module's migrations, in the order they apply.
 func modules() []db.Module {
-	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations, register.Migrations, org.Migrations, merger.Migrations}
+	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations, register.Migrations, org.Migrations, merger.Migrations,
+		procedure.Migrations}
 }
 
 // app is hopnhat assembled: the database, the services and the HTTP handler.
@@ -38,6 +44,7 @@ type app struct {
 	units    *register.Service
 	org      *org.Service
 	merger   *merger.Service
+	procs    *procedure.Service
 	ui       *web.UI
 	router   *web.Router
 	registry *prometheus.Registry
@@ -79,6 +86,7 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 	a.org = org.NewService(d, log)
 	a.merger = merger.NewService(d, log)
 	a.merger.UseAgencies(mergerAgencies{a.org})
+	a.procs = procedure.NewService(d, log, procedureAgencies{a.org}, procedureAddresses{a.units})
 	if a.auth, err = newAuth(d, log, cfg, a.units); err != nil {
 		return nil, err
 	}
@@ -120,6 +128,11 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	mergerH.Register(a.router)
+	procH, err := procedure.NewHandlers(a.procs, a.ui)
+	if err != nil {
+		return nil, err
+	}
+	procH.Register(a.router)
 
 	if err := a.router.Validate(); err != nil {
 		return nil, err
@@ -187,4 +200,77 @@ func (m mergerAgencies) Owners(ctx context.Context, provinceCode string) ([]merg
 		out[i] = merger.AgencyRef{ID: a.ID, Name: a.Name}
 	}
 	return out, nil
+}
+
+// procedureAgencies lets the procedure system ask the agency register.
+type procedureAgencies struct{ org *org.Service }
+
+func procAgency(a org.Agency, now time.Time) procedure.Agency {
+	current := a.Period == org.Current && (a.ValidTo.IsZero() || now.Before(a.ValidTo))
+	return procedure.Agency{ID: a.ID, Name: a.Name, Code: a.Code, WardCode: a.WardCode, Current: current}
+}
+
+func (p procedureAgencies) Agency(ctx context.Context, id string) (procedure.Agency, error) {
+	a, err := p.org.Agency(ctx, id)
+	return procAgency(a, time.Now()), err
+}
+
+func (p procedureAgencies) ByCode(ctx context.Context, code string) (procedure.Agency, error) {
+	a, err := p.org.ByCode(ctx, code)
+	return procAgency(a, time.Now()), err
+}
+
+func (p procedureAgencies) ResponsibleNow(ctx context.Context, id string) ([]procedure.Agency, error) {
+	list, err := p.org.ResponsibleNow(ctx, id)
+	out := make([]procedure.Agency, len(list))
+	for i, a := range list {
+		out[i] = procAgency(a, time.Now())
+	}
+	return out, err
+}
+
+func (p procedureAgencies) Current(ctx context.Context) ([]procedure.Agency, error) {
+	list, err := p.org.List(ctx, org.Filter{Period: org.Current, Limit: 5000})
+	out := make([]procedure.Agency, 0, len(list))
+	for _, a := range list {
+		if pa := procAgency(a, time.Now()); pa.Current {
+			out = append(out, pa)
+		}
+	}
+	return out, err
+}
+
+func (p procedureAgencies) Former(ctx context.Context) ([]procedure.Agency, error) {
+	list, err := p.org.List(ctx, org.Filter{Period: org.Legacy, Limit: 5000})
+	out := make([]procedure.Agency, len(list))
+	for i, a := range list {
+		out[i] = procAgency(a, time.Now())
+	}
+	return out, err
+}
+
+// procedureAddresses lets the procedure system read addresses with the
+// administrative-unit register.
+type procedureAddresses struct{ units *register.Service }
+
+func (p procedureAddresses) Locate(ctx context.Context, address string) (string, error) {
+	idx, err := p.units.Index(ctx)
+	if errors.Is(err, register.ErrNotImported) {
+		return "", nil // nothing to convert with yet
+	}
+	if err != nil {
+		return "", err
+	}
+	return idx.Convert(address, adminunit.Options{}).WardCode, nil
+}
+
+func (p procedureAddresses) WardName(ctx context.Context, code string) string {
+	sc := reqctx.Scope{Kind: reqctx.ScopeWard, Code: code}
+	if p.units.CheckScope(ctx, sc) != "" {
+		return ""
+	}
+	if n := p.units.ScopeName(ctx, sc); n != "" {
+		return n
+	}
+	return code // the register is not imported yet: any code stands
 }

@@ -26,10 +26,16 @@ var migrationFS embed.FS
 // Migrations are the procedure system's tables.
 var Migrations = db.EmbeddedModule("procedure", migrationFS)
 
-//go:embed i18n/*.json
+//go:embed i18n
 var i18nFS embed.FS
 
-func catalog() fs.FS { return i18nFS }
+// catalogs are the module's word lists: the catalogue's and the service's,
+// and the dossier pages'.
+func catalogs() []fs.FS {
+	a, _ := fs.Sub(i18nFS, "i18n")
+	b, _ := fs.Sub(i18nFS, "i18n/dossier")
+	return []fs.FS{a, b}
+}
 
 // Level is where a procedure is handled.
 type Level string

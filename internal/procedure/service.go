@@ -33,6 +33,9 @@ type Agencies interface {
 	ResponsibleNow(ctx context.Context, id string) ([]Agency, error)
 	// Current lists the agencies of the merged province, by name.
 	Current(ctx context.Context) ([]Agency, error)
+	// Former lists the old provinces' agencies, by name: the ones whose
+	// work may be reassigned.
+	Former(ctx context.Context) ([]Agency, error)
 }
 
 // Addresses reads addresses with the administrative-unit register.
@@ -59,6 +62,33 @@ func NewService(d *db.DB, log *slog.Logger, agencies Agencies, addresses Address
 }
 
 func newID(prefix string) string { return prefix + strings.ToLower(rand.Text()[:16]) }
+
+// Agencies lists the merged province's agencies, for forms.
+func (s *Service) Agencies(ctx context.Context) ([]Agency, error) { return s.agencies.Current(ctx) }
+
+// FormerAgencies lists the old provinces' agencies, for reassignment.
+func (s *Service) FormerAgencies(ctx context.Context) ([]Agency, error) {
+	return s.agencies.Former(ctx)
+}
+
+// AgencyName names an agency, or returns its id when the register does not
+// know it.
+func (s *Service) AgencyName(ctx context.Context, id string) string {
+	if a, err := s.agencies.Agency(ctx, id); err == nil {
+		return a.Name
+	}
+	return id
+}
+
+// WardName names a current ward, or returns its code when unknown.
+func (s *Service) WardName(ctx context.Context, code string) string {
+	if s.addresses != nil {
+		if n := s.addresses.WardName(ctx, code); n != "" {
+			return n
+		}
+	}
+	return code
+}
 
 // --- calendar ---
 

@@ -62,6 +62,10 @@ func (r register) Current(context.Context) ([]procedure.Agency, error) {
 	return []procedure.Agency{r["ag_lechan"], r["ag_snv"], r["ag_stp"]}, nil
 }
 
+func (r register) Former(context.Context) ([]procedure.Agency, error) {
+	return []procedure.Agency{r["ag_stp_old"], r["ag_q_lc"]}, nil
+}
+
 // wards reads addresses naming Lê Chân or An Biên.
 type wards struct{}
 
