@@ -54,6 +54,7 @@ type Service struct {
 	agencies  Agencies
 	addresses Addresses
 	cal       atomic.Pointer[workday.Calendar] // nil: to be loaded
+	names     nameCache
 }
 
 // NewService returns the procedure system on d.

@@ -3,9 +3,14 @@ package procedure
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
 	"time"
 
 	"hopnhat/internal/platform/apperr"
+	"hopnhat/internal/platform/db"
 	"hopnhat/internal/procedure/workday"
 )
 
@@ -42,14 +47,10 @@ func (s *Service) Track(ctx context.Context, code, factor string) (Tracking, err
 	if len(factor) != 4 {
 		return Tracking{}, apperr.InvalidFields(map[string]string{"factor": "procedure.track_factor_invalid"})
 	}
-	id, err := s.idByCode(ctx, code)
+	d, procName, err := s.trackLookup(ctx, NormalizeCode(code))
 	if apperr.Is(err, apperr.NotFound) {
 		return Tracking{}, notFound
 	}
-	if err != nil {
-		return Tracking{}, err
-	}
-	d, err := s.get(ctx, s.db, id)
 	if err != nil {
 		return Tracking{}, err
 	}
@@ -62,10 +63,6 @@ func (s *Service) Track(ctx context.Context, code, factor string) (Tracking, err
 	if match != 1 {
 		return Tracking{}, notFound
 	}
-	p, err := s.Procedure(ctx, d.ProcedureID)
-	if err != nil {
-		return Tracking{}, err
-	}
 	st, err := s.Steps(ctx, d.ID)
 	if err != nil {
 		return Tracking{}, err
@@ -74,22 +71,81 @@ func (s *Service) Track(ctx context.Context, code, factor string) (Tracking, err
 	if err != nil {
 		return Tracking{}, err
 	}
-	t := Tracking{Code: d.Code, Procedure: p.Name, Status: d.Status, State: c.State, ReceivedAt: d.ReceivedAt, Due: c.Due,
+	t := Tracking{Code: d.Code, Procedure: procName, Status: d.Status, State: c.State, ReceivedAt: d.ReceivedAt, Due: c.Due,
 		DueKnown: c.DueKnown, FinishedAt: d.FinishedAt, ReturnedAt: d.ReturnedAt}
-	names := map[string]string{}
 	for _, x := range st {
-		name, ok := names[x.AgencyID]
-		if !ok {
-			if a, err := s.agencies.Agency(ctx, x.AgencyID); err == nil {
-				name = a.Name
-			}
-			names[x.AgencyID] = name
-		}
-		ts := TrackStep{Action: x.Action, Status: x.Status, At: x.At, Agency: name}
+		ts := TrackStep{Action: x.Action, Status: x.Status, At: x.At, Agency: s.cachedAgencyName(ctx, x.AgencyID)}
 		if x.Action == ActRequest || x.Action == ActReject {
 			ts.Note = x.Note
 		}
 		t.Steps = append(t.Steps, ts)
 	}
 	return t, nil
+}
+
+// trackLookup reads the dossier with a code, or an old code, and its
+// procedure's name in one query: tracking is the public's busiest page.
+func (s *Service) trackLookup(ctx context.Context, code string) (Dossier, string, error) {
+	const q = `SELECT d.id, d.code, d.procedure_id, d.agency_id, d.ward_code, d.channel, d.applicant, d.citizen_id, d.phone, d.address,
+d.address_ward, d.papers, d.status, d.days, d.received_at, d.due_day, d.paused_at, d.paused_days, d.finished_at, d.returned_at,
+d.late_days, d.version, d.created_at, d.updated_at, p.name
+FROM proc_dossier d JOIN proc_procedure p ON p.id = d.procedure_id WHERE d.code = $1`
+	d, name, err := scanTracked(s.db.QueryRowContext(ctx, q, code))
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return d, name, err
+	}
+	// Not a current code: perhaps one from an old province's system.
+	d, name, err = scanTracked(s.db.QueryRowContext(ctx, strings.Replace(q, "WHERE d.code = $1",
+		"WHERE d.id = (SELECT dossier_id FROM proc_dossier_alias WHERE code = $1)", 1), code))
+	return d, name, db.NotFoundIfNoRows(err, "procedure.dossier_not_found")
+}
+
+func scanTracked(row *sql.Row) (Dossier, string, error) {
+	var name string
+	d, err := scanDossier(scanWith{row, &name})
+	return d, name, err
+}
+
+// scanWith scans a row with one more column than scanDossier reads.
+type scanWith struct {
+	row   *sql.Row
+	extra *string
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra)...) }
+
+// nameCache keeps agency names a few minutes, so a public lookup costs no
+// query to the agency register.
+type nameCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedName
+}
+
+type cachedName struct {
+	name string
+	at   time.Time
+}
+
+const nameTTL = 5 * time.Minute
+
+// cachedAgencyName names an agency, from the cache when it is fresh.
+func (s *Service) cachedAgencyName(ctx context.Context, id string) string {
+	now := time.Now()
+	s.names.mu.RLock()
+	c, ok := s.names.m[id]
+	s.names.mu.RUnlock()
+	if ok && now.Sub(c.at) < nameTTL {
+		return c.name
+	}
+	name := ""
+	if a, err := s.agencies.Agency(ctx, id); err == nil {
+		name = a.Name
+	}
+	s.names.mu.Lock()
+	if s.names.m == nil || len(s.names.m) > 10000 {
+		s.names.m = map[string]cachedName{}
+	}
+	s.names.m[id] = cachedName{name, now}
+	s.names.mu.Unlock()
+	return name
 }
