@@ -53,7 +53,7 @@ Bắt đầu / Start:  hopnhat serve --demo   (http://127.0.0.1:8080)`,
 	addGlobalFlags(root.PersistentFlags(), cfg)
 	root.AddCommand(
 		serveCmd(cfg), migrateCmd(cfg), userCmd(cfg), apikeyCmd(cfg), auditCmd(cfg), demoCmd(cfg),
-		backupCmd(cfg), restoreCmd(cfg), routesCmd(cfg), jobsCmd(cfg), adminunitCmd(cfg), addressCmd(cfg), agencyCmd(cfg), versionCmd(),
+		backupCmd(cfg), restoreCmd(cfg), routesCmd(cfg), jobsCmd(cfg), adminunitCmd(cfg), addressCmd(cfg), agencyCmd(cfg), generateCmd(cfg), versionCmd(),
 	)
 	return root
 }

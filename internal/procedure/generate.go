@@ -393,31 +393,36 @@ func (s *sink) flush(ctx context.Context) error {
 		for _, t := range s.tables {
 			rows := s.buf[t]
 			cols := sinkColumns[t]
-			per := max(1, 900/len(cols)) // SQLite's variable limit is 32,766; stay well under
+			per := max(1, 900/len(cols))
+			// Positional "?" placeholders: SQLite looks "$n" names up one by
+			// one, which costs more than the insert itself at this size.
+			stmt := func(n int) string {
+				one := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
+				return "INSERT INTO " + t + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.Repeat(one+", ", n-1) + one
+			}
+			full, err := tx.PrepareContext(ctx, stmt(per))
+			if err != nil {
+				return err
+			}
+			args := make([]any, 0, per*len(cols))
 			for len(rows) > 0 {
 				n := min(per, len(rows))
-				var sb strings.Builder
-				args := make([]any, 0, n*len(cols))
-				fmt.Fprintf(&sb, "INSERT INTO %s (%s) VALUES ", t, strings.Join(cols, ", "))
-				for r := range n {
-					if r > 0 {
-						sb.WriteString(", ")
-					}
-					sb.WriteByte('(')
-					for c := range cols {
-						if c > 0 {
-							sb.WriteString(", ")
-						}
-						fmt.Fprintf(&sb, "$%d", len(args)+1)
-						args = append(args, rows[r][c])
-					}
-					sb.WriteByte(')')
+				args = args[:0]
+				for _, r := range rows[:n] {
+					args = append(args, r...)
 				}
-				if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+				if n == per {
+					_, err = full.ExecContext(ctx, args...)
+				} else {
+					_, err = tx.ExecContext(ctx, stmt(n), args...)
+				}
+				if err != nil {
+					full.Close()
 					return fmt.Errorf("generate %s: %w", t, err)
 				}
 				rows = rows[n:]
 			}
+			full.Close()
 			s.buf[t] = s.buf[t][:0]
 		}
 		return nil
