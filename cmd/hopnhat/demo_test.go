@@ -10,6 +10,7 @@ import (
 	"hopnhat/internal/org"
 	"hopnhat/internal/platform/db"
 	"hopnhat/internal/platform/dbtest"
+	"hopnhat/internal/procedure"
 )
 
 // TestDemoLoads runs what serve --demo runs on an empty database, twice,
@@ -91,6 +92,20 @@ func TestDemoLoads(t *testing.T) {
 		hcm := mergerByProvince(t, a, "79")
 		if len(hcm.Sources) != 3 {
 			t.Fatalf("the HCMC merger: %+v", hcm)
+		}
+		if c, err := a.procs.CountProcedures(ctx); err != nil || c.Total != 12 {
+			t.Fatalf("demo procedures: %+v, %v", c, err)
+		}
+		f, err := a.procs.Stats(ctx, "", procedure.StatFilter{})
+		if err != nil || len(f) != 1 || f[0].Received != 3003 || f[0].OnTimeRate() < 80 {
+			t.Fatalf("demo statistics: %+v, %v", f, err)
+		}
+		mine, err := a.procs.Dossiers(ctx, procedure.DossierFilter{Q: "031095004321"})
+		if err != nil || len(mine) != 1 || mine[0].WardCode != "11383" {
+			t.Fatalf("today's dossier at Lê Chân: %+v, %v", mine, err)
+		}
+		if tr, err := a.procs.Track(ctx, mine[0].Code, "3456"); err != nil || tr.Procedure != "Đăng ký khai sinh" {
+			t.Fatalf("tracking the demo dossier: %+v, %v", tr, err)
 		}
 		if n, _ := a.auth.CountUsers(ctx); n == 0 {
 			t.Fatal("no demo accounts")

@@ -20,6 +20,9 @@ import (
 type GenerateOptions struct {
 	Dossiers   int
 	Procedures int // the catalogue's size; 1,937 like the brief's province
+	// Catalogue, when given, is used instead of a generated catalogue: the
+	// dossiers go to these procedures, which must be stored already.
+	Catalogue []Procedure
 	// Departments are the merged province's agencies that answer for
 	// province-level procedures; Wards pair each ward with its people's
 	// committee, which answers for commune-level ones. At least one of each.
@@ -72,12 +75,15 @@ func Generate(ctx context.Context, d *db.DB, opt GenerateOptions) (GenerateResul
 	}
 	defer sink.close()
 
-	procs := genProcedures(rng, opt)
-	for _, p := range procs {
-		sink.add("proc_procedure", []any{p.ID, p.Code, p.Name, foldName(p), p.Field, string(p.Level), p.AgencyID, int64(p.Days), p.Fee,
-			string(p.Online), strings.Join(p.Papers, "\n"), int64(1), int64(1), db.Micros(opt.Now), db.Micros(opt.Now)})
+	procs := opt.Catalogue
+	if len(procs) == 0 {
+		procs = genProcedures(rng, opt)
+		for _, p := range procs {
+			sink.add("proc_procedure", []any{p.ID, p.Code, p.Name, foldName(p), p.Field, string(p.Level), p.AgencyID, int64(p.Days), p.Fee,
+				string(p.Online), strings.Join(p.Papers, "\n"), int64(1), int64(1), db.Micros(opt.Now), db.Micros(opt.Now)})
+		}
+		res.Procedures = len(procs)
 	}
-	res.Procedures = len(procs)
 	if err := sink.flush(ctx); err != nil {
 		return res, err
 	}
