@@ -627,8 +627,9 @@ type DossierFilter struct {
 	Offset      int
 }
 
-// Dossiers lists the dossiers the caller may see that match f, the most
-// urgent first (the earliest due day), then the newest.
+// Dossiers lists the dossiers the caller may see that match f: open ones
+// the most urgent (earliest due day) first, all or finished ones the newest
+// first.
 func (s *Service) Dossiers(ctx context.Context, f DossierFilter) ([]Dossier, error) {
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
@@ -685,8 +686,14 @@ func (s *Service) Dossiers(ctx context.Context, f DossierFilter) ([]Dossier, err
 	if f.ProcedureID != "" {
 		where = append(where, "procedure_id = "+arg(f.ProcedureID))
 	}
+	// Open dossiers, the most urgent first; all or finished ones, the
+	// newest first.
+	order := "due_day, received_at DESC, id"
+	if f.State == "" || f.State == "finished" {
+		order = "received_at DESC, id"
+	}
 	q := `SELECT ` + dossierCols + ` FROM proc_dossier WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY due_day, received_at DESC, id LIMIT ` + arg(int64(f.Limit)) + ` OFFSET ` + arg(int64(f.Offset))
+		` ORDER BY ` + order + ` LIMIT ` + arg(int64(f.Limit)) + ` OFFSET ` + arg(int64(f.Offset))
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list dossiers: %w", err)
