@@ -132,6 +132,7 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	procH.LimitTracking(cfg.TrackRate)
 	procH.Register(a.router)
 
 	if err := a.router.Validate(); err != nil {

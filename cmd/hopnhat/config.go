@@ -31,6 +31,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	Demo            bool
 	TrustedProxies  string
+	TrackRate       int // public dossier lookups a minute per client address; 0: the default
 
 	argon2 auth.Argon2Params // tests lower the cost; zero means auth.DefaultArgon2
 }
@@ -50,6 +51,7 @@ var envDoc = []struct{ Name, Default, Meaning string }{
 	{"HOPNHAT_BODY_LIMIT", "1048576", "largest request body in bytes (413 beyond)"},
 	{"HOPNHAT_SHUTDOWN_TIMEOUT", "30s", "time in-flight requests get to finish on SIGTERM"},
 	{"HOPNHAT_TRUSTED_PROXIES", "(empty)", "CIDRs of reverse proxies whose X-Forwarded-For is believed"},
+	{"HOPNHAT_TRACK_RATE", "10", "public dossier lookups (/tra-cuu) a minute per client address (429 beyond)"},
 }
 
 func env(name, def string) string {
@@ -93,6 +95,8 @@ func addServeFlags(fs *pflag.FlagSet, c *config) {
 	fs.Int64Var(&c.BodyLimit, "body-limit", limit, "kích thước tối đa của yêu cầu (byte) / largest request body in bytes (HOPNHAT_BODY_LIMIT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("HOPNHAT_SHUTDOWN_TIMEOUT", 30*time.Second), "thời gian chờ yêu cầu đang xử lý khi dừng / grace period on SIGTERM (HOPNHAT_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("HOPNHAT_TRUSTED_PROXIES", ""), "CIDR của proxy ngược được tin X-Forwarded-For / reverse-proxy CIDRs whose X-Forwarded-For is believed (HOPNHAT_TRUSTED_PROXIES)")
+	rate, _ := strconv.Atoi(env("HOPNHAT_TRACK_RATE", "10"))
+	fs.IntVar(&c.TrackRate, "track-rate", rate, "số lần tra cứu hồ sơ mỗi phút của một địa chỉ / public dossier lookups a minute per client address (HOPNHAT_TRACK_RATE)")
 	fs.BoolVar(&c.Demo, "demo", false, "nạp dữ liệu mẫu vào cơ sở dữ liệu trống / load demo data into an empty database")
 }
 
@@ -105,6 +109,9 @@ func (c *config) validate() error {
 	}
 	if c.BodyLimit <= 0 {
 		return fmt.Errorf("--body-limit must be positive")
+	}
+	if c.TrackRate <= 0 {
+		return fmt.Errorf("--track-rate must be positive")
 	}
 	return nil
 }

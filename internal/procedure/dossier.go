@@ -208,14 +208,20 @@ func (s *Service) Receive(ctx context.Context, in ReceiveInput) (Dossier, error)
 	} else if !p.Active {
 		f["procedure_id"] = "procedure.inactive"
 	}
-	if in.AgencyID == "" {
-		in.AgencyID = p.AgencyID
-	}
-	if err := s.checkAgency(ctx, in.AgencyID, f, "agency_id"); err != nil {
-		return Dossier{}, err
-	}
 	sc, err := s.scopeOf(ctx)
 	if err != nil {
+		return Dossier{}, err
+	}
+	switch {
+	case in.AgencyID == "" && sc.agency != "":
+		in.AgencyID = sc.agency // an agency's officer receives for the agency
+	case in.AgencyID == "":
+		in.AgencyID = p.AgencyID
+	}
+	if sc.agency != "" && in.AgencyID != sc.agency {
+		f["agency_id"] = "procedure.agency_outside_scope"
+	}
+	if err := s.checkAgency(ctx, in.AgencyID, f, "agency_id"); err != nil {
 		return Dossier{}, err
 	}
 	addressWard := ""
@@ -617,7 +623,7 @@ func pausedDays(cal *workday.Calendar, w workday.Dossier, now time.Time) int {
 
 // DossierFilter selects dossiers.
 type DossierFilter struct {
-	Q           string // code, or the applicant's name without diacritics
+	Q           string // the dossier's code, an old code, or the applicant's citizen ID
 	Status      Status
 	State       string // "open", "overdue", "due_soon", "paused", "finished"
 	AgencyID    string

@@ -12,14 +12,19 @@ var pageFS embed.FS
 
 // Handlers serve the procedure system's pages and API.
 type Handlers struct {
-	s     *Service
-	pages *web.Pages
-	ui    *web.UI // for the words of workbooks, in the reader's language
+	s         *Service
+	pages     *web.Pages
+	ui        *web.UI // for the words of workbooks, in the reader's language
+	trackRate int     // public lookups a minute per client address; 0: the default
 }
+
+// LimitTracking sets how many public dossier lookups a client address may
+// make a minute (also the burst). Call it before Register.
+func (h *Handlers) LimitTracking(perMinute int) { h.trackRate = perMinute }
 
 // Who may do what. Dossiers hold personal data: only the people who handle
 // them (officers within their scope, coordinators, admins) and leaders see
-// them; everyone signed in reads the catalogue and the statistics.
+// them and their statistics; everyone signed in reads the catalogue.
 var (
 	// editors keep the catalogue, the calendar and the reassignments.
 	editors = web.Roles(reqctx.RoleAdmin, reqctx.RoleCoordinator)

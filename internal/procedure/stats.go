@@ -148,9 +148,9 @@ func (s *Service) Backlogs(ctx context.Context, by string) ([]Backlog, error) {
 	args = append(args, int64(today), int64(soon))
 	n := len(args)
 	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT %s, COUNT(*),
-  SUM(CASE WHEN paused_at IS NULL AND due_day < $%d THEN 1 ELSE 0 END),
-  SUM(CASE WHEN paused_at IS NULL AND due_day >= $%d AND due_day <= $%d THEN 1 ELSE 0 END),
-  SUM(CASE WHEN paused_at IS NOT NULL THEN 1 ELSE 0 END)
+  COALESCE(SUM(CASE WHEN paused_at IS NULL AND due_day < $%d THEN 1 ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN paused_at IS NULL AND due_day >= $%d AND due_day <= $%d THEN 1 ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN paused_at IS NOT NULL THEN 1 ELSE 0 END), 0)
 FROM proc_dossier WHERE %s AND %s%s ORDER BY 1`, col, n-1, n-1, n, cond, openSQL, groupBy(by, col, "")), args...)
 	if err != nil {
 		return nil, fmt.Errorf("backlog: %w", err)

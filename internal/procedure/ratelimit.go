@@ -1,0 +1,112 @@
+package procedure
+
+import (
+	"container/list"
+	"math"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// rateLimiter is a token bucket per client: each starts full with burst
+// tokens, a request takes one, and tokens come back at perMinute a minute up
+// to burst. Memory is bounded: at most max clients are remembered, the least
+// recently seen forgotten first, and a client idle long enough to have a full
+// bucket again is forgotten, which changes nothing for it.
+type rateLimiter struct {
+	perMinute float64
+	burst     float64
+	max       int
+	now       func() time.Time
+
+	mu      sync.Mutex
+	lru     *list.List // of *rateBucket, the most recently seen first
+	buckets map[string]*list.Element
+}
+
+type rateBucket struct {
+	key    string
+	tokens float64
+	last   time.Time // when tokens was computed
+}
+
+// newRateLimiter allows perMinute requests a minute per client, burst at
+// once, remembering at most max clients.
+func newRateLimiter(perMinute, burst, max int, now func() time.Time) *rateLimiter {
+	return &rateLimiter{perMinute: float64(perMinute), burst: float64(burst), max: max, now: now,
+		lru: list.New(), buckets: map[string]*list.Element{}}
+}
+
+// allow takes a token from key's bucket. When there is none it returns false
+// and how long until there is one.
+func (l *rateLimiter) allow(key string) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.forgetIdle(now)
+	var b *rateBucket
+	if e, ok := l.buckets[key]; ok {
+		b = e.Value.(*rateBucket)
+		l.lru.MoveToFront(e)
+		if dt := now.Sub(b.last).Seconds(); dt > 0 {
+			b.tokens = math.Min(l.burst, b.tokens+dt*l.perMinute/60)
+		}
+		b.last = now
+	} else {
+		for l.lru.Len() >= l.max {
+			l.remove(l.lru.Back())
+		}
+		b = &rateBucket{key: key, tokens: l.burst, last: now}
+		l.buckets[key] = l.lru.PushFront(b)
+	}
+	// A token refilled in several steps may add up to a hair under one.
+	if b.tokens >= 1-1e-9 {
+		b.tokens = max(b.tokens-1, 0)
+		return true, 0
+	}
+	wait := time.Duration((1 - b.tokens) * 60 / l.perMinute * float64(time.Second))
+	return false, wait
+}
+
+// forgetIdle drops the clients, least recently seen first, whose bucket has
+// filled up again.
+func (l *rateLimiter) forgetIdle(now time.Time) {
+	full := time.Duration(l.burst * 60 / l.perMinute * float64(time.Second))
+	for e := l.lru.Back(); e != nil; e = l.lru.Back() {
+		if now.Sub(e.Value.(*rateBucket).last) < full {
+			return
+		}
+		l.remove(e)
+	}
+}
+
+func (l *rateLimiter) remove(e *list.Element) {
+	delete(l.buckets, e.Value.(*rateBucket).key)
+	l.lru.Remove(e)
+}
+
+// len is how many clients are remembered.
+func (l *rateLimiter) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lru.Len()
+}
+
+// rateKey is the bucket a client address falls in: an IPv4 address, or the
+// /64 network of an IPv6 one, since one subscriber usually holds a whole /64
+// and could otherwise take a fresh address per request.
+func rateKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		if len(addr) > 64 {
+			addr = addr[:64]
+		}
+		return addr
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
