@@ -50,8 +50,7 @@ type GenerateResult struct {
 // Every clock is computed by the same calendar as real dossiers, and the
 // statistics tables are filled to match. It writes in bulk (COPY on
 // PostgreSQL) and is meant for an empty procedure system.
-func Generate(ctx context.Context, d *db.DB, opt GenerateOptions) (GenerateResult, error) {
-	var res GenerateResult
+func Generate(ctx context.Context, d *db.DB, opt GenerateOptions) (res GenerateResult, err error) {
 	if len(opt.Departments) == 0 || len(opt.Wards) == 0 {
 		return res, fmt.Errorf("generate: at least one department and one ward are needed")
 	}
@@ -69,12 +68,30 @@ func Generate(ctx context.Context, d *db.DB, opt GenerateOptions) (GenerateResul
 	if err != nil {
 		return res, err
 	}
+	if n := 0; d.QueryRowContext(ctx, `SELECT COUNT(*) FROM proc_dossier`).Scan(&n) != nil || n > 0 {
+		return res, fmt.Errorf("generate: the procedure system already has dossiers")
+	}
 	sink, err := newSink(ctx, d)
 	if err != nil {
 		return res, err
 	}
 	defer sink.close()
 
+	// PostgreSQL loads faster without the lists' indexes, built once at
+	// the end; the keys and the unique code stay to catch a mistake.
+	if d.Dialect() == db.Postgres {
+		rebuild, err := dropListIndexes(ctx, d)
+		if err != nil {
+			return res, err
+		}
+		defer func() {
+			for _, def := range rebuild {
+				if _, e := d.ExecContext(ctx, def); e != nil && err == nil {
+					err = fmt.Errorf("generate: rebuild index: %w", e)
+				}
+			}
+		}()
+	}
 	procs := opt.Catalogue
 	if len(procs) == 0 {
 		procs = genProcedures(rng, opt)
@@ -205,11 +222,12 @@ func (g *generator) bump(t time.Time, agency string, d *Dossier, s stat) {
 }
 
 // genCode is dossier i's code: the month, then 40 bits that a bijection
-// makes unique for every i, in the format real codes have.
+// on 40-bit numbers makes unique for every i, in the format real codes have.
 func genCode(i int, received time.Time) string {
-	x := uint64(i)*0x9E3779B97F4A7C15 + 0x5bd1e995
-	x = (x ^ (x >> 17)) & (1<<40 - 1)
-	x = (x * 0xD6E8FEB86659FD93) & (1<<40 - 1) // odd: a bijection mod 2^40
+	const mask = 1<<40 - 1
+	x := (uint64(i)*0x9E3779B97 + 0x5bd1e995) & mask // odd multiplier: a bijection mod 2^40
+	x ^= x >> 17                                     // a bijection on 40 bits
+	x = (x * 0xD6E8FEB86659FD93) & mask              // odd again
 	var sb strings.Builder
 	sb.WriteString("HS")
 	sb.WriteString(received.In(workday.Zone).Format("0601"))
@@ -471,4 +489,30 @@ func columns(list string) []string {
 		out[i] = strings.TrimSpace(out[i])
 	}
 	return out
+}
+
+// dropListIndexes drops the secondary, non-unique indexes of the dossier
+// tables and returns the statements that make them again.
+func dropListIndexes(ctx context.Context, d *db.DB) ([]string, error) {
+	rows, err := d.QueryContext(ctx, `SELECT indexname, indexdef FROM pg_indexes
+WHERE schemaname = current_schema() AND tablename IN ('proc_dossier', 'proc_step') AND indexdef NOT LIKE 'CREATE UNIQUE%'`)
+	if err != nil {
+		return nil, err
+	}
+	var names, defs []string
+	for rows.Next() {
+		var n, def string
+		if err := rows.Scan(&n, &def); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, defs = append(names, n), append(defs, def)
+	}
+	rows.Close()
+	for _, n := range names {
+		if _, err := d.ExecContext(ctx, `DROP INDEX `+pgx.Identifier{n}.Sanitize()); err != nil {
+			return nil, err
+		}
+	}
+	return defs, rows.Err()
 }

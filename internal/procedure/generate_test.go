@@ -72,5 +72,29 @@ func TestGenerate(t *testing.T) {
 		if b, err := s.Backlogs(sys, "agency"); err != nil || len(b) == 0 {
 			t.Fatalf("backlogs: %+v, %v", b, err)
 		}
+		if d.Dialect() == db.Postgres { // the list indexes dropped for the load are back
+			var n int
+			if err := d.QueryRowContext(sys, `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'proc_dossier'`).Scan(&n); err != nil || n != 9 {
+				t.Fatalf("indexes on proc_dossier after the load: %d, %v", n, err)
+			}
+		}
+		if _, err := procedure.Generate(sys, d, procedure.GenerateOptions{Dossiers: 1, Departments: []string{"ag_stp"},
+			Wards: []procedure.WardAgency{{WardCode: "11383", AgencyID: "ag_lechan"}}}); err == nil {
+			t.Fatal("a second generation into dossiers was not refused")
+		}
 	})
+}
+
+// TestGenerateCodesUnique checks that generated codes cannot collide: the
+// 40 random-looking bits are a bijection of the dossier's number.
+func TestGenerateCodesUnique(t *testing.T) {
+	seen := make(map[string]int, 2_000_000)
+	at := vn(2026, 1, 1, 9, 0)
+	for i := range 2_000_000 {
+		c := procedure.GenCodeForTest(i, at)
+		if j, ok := seen[c]; ok {
+			t.Fatalf("dossiers %d and %d share code %s", j, i, c)
+		}
+		seen[c] = i
+	}
 }

@@ -1,0 +1,4 @@
+package procedure
+
+// GenCodeForTest exposes the generator's codes to the external tests.
+var GenCodeForTest = genCode
