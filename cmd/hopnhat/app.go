@@ -149,7 +149,7 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		web.Observe(log, web.NewMetrics(a.registry), a.ui, proxies),
 		web.SecurityHeaders(cfg.TLSCert != ""),
 		web.CrossOrigin(a.ui),
-		web.LimitBody(cfg.BodyLimit, a.ui, largerBodies(register.LargerBodies(), org.LargerBodies())),
+		web.LimitBody(cfg.BodyLimit, a.ui, largerBodies(register.LargerBodies(), org.LargerBodies(), procedure.LargerBodies())),
 		auth.Middleware(a.auth, a.ui),
 	)
 	return a, nil

@@ -285,7 +285,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, N
 			if err := insertStep(ctx, tx, d.ID, 1, Step{Action: action, Status: Received, AgencyID: d.AgencyID, At: d.ReceivedAt, Note: in.Note}); err != nil {
 				return err
 			}
-			return bumpStat(ctx, tx, monthOf(d.ReceivedAt), d.AgencyID, d, stat{received: 1})
+			if err := bumpStat(ctx, tx, monthOf(d.ReceivedAt), d.AgencyID, d, stat{received: 1}); err != nil {
+				return err
+			}
+			return bumpProcStat(ctx, tx, monthOf(d.ReceivedAt), d, stat{received: 1})
 		})
 		// A code already taken (one in a trillion a month) gets a new one.
 		if apperr.Is(err, apperr.Conflict) && attempt < 3 {
@@ -314,13 +317,34 @@ func monthOf(t time.Time) int {
 // stat is what one event adds to the statistics.
 type stat struct{ received, finished, onTime, lateDays int }
 
+func (s *stat) add(o stat) {
+	s.received += o.received
+	s.finished += o.finished
+	s.onTime += o.onTime
+	s.lateDays += o.lateDays
+}
+
+// bumpStat adds an event to the summary per month, agency, ward and
+// channel.
 func bumpStat(ctx context.Context, tx *db.Tx, month int, agencyID string, d Dossier, st stat) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO proc_stat (month, agency_id, ward_code, procedure_id, channel, received, finished, on_time, late_days)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (month, agency_id, ward_code, procedure_id, channel) DO UPDATE SET received = proc_stat.received + excluded.received,
-  finished = proc_stat.finished + excluded.finished, on_time = proc_stat.on_time + excluded.on_time,
-  late_days = proc_stat.late_days + excluded.late_days`,
-		int64(month), agencyID, d.WardCode, d.ProcedureID, string(d.Channel), int64(st.received), int64(st.finished), int64(st.onTime), int64(st.lateDays))
+	_, err := tx.ExecContext(ctx, `INSERT INTO proc_stat_unit (month, agency_id, ward_code, channel, received, finished, on_time, late_days)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (month, agency_id, ward_code, channel) DO UPDATE SET received = proc_stat_unit.received + excluded.received,
+  finished = proc_stat_unit.finished + excluded.finished, on_time = proc_stat_unit.on_time + excluded.on_time,
+  late_days = proc_stat_unit.late_days + excluded.late_days`,
+		int64(month), agencyID, d.WardCode, string(d.Channel), int64(st.received), int64(st.finished), int64(st.onTime), int64(st.lateDays))
+	return err
+}
+
+// bumpProcStat adds an event to the summary per month, procedure and
+// channel.
+func bumpProcStat(ctx context.Context, tx *db.Tx, month int, d Dossier, st stat) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO proc_stat_procedure (month, procedure_id, channel, received, finished, on_time, late_days)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (month, procedure_id, channel) DO UPDATE SET received = proc_stat_procedure.received + excluded.received,
+  finished = proc_stat_procedure.finished + excluded.finished, on_time = proc_stat_procedure.on_time + excluded.on_time,
+  late_days = proc_stat_procedure.late_days + excluded.late_days`,
+		int64(month), d.ProcedureID, string(d.Channel), int64(st.received), int64(st.finished), int64(st.onTime), int64(st.lateDays))
 	return err
 }
 
@@ -586,6 +610,9 @@ func (s *Service) countFinish(ctx context.Context, tx *db.Tx, cal *workday.Calen
 		onTime = 1
 	}
 	if err := bumpStat(ctx, tx, month, d.AgencyID, d, stat{finished: 1, onTime: onTime}); err != nil {
+		return err
+	}
+	if err := bumpProcStat(ctx, tx, month, d, stat{finished: 1, onTime: onTime, lateDays: status.Late}); err != nil {
 		return err
 	}
 	for _, sh := range cal.Attribute(w, handovers(st), d.FinishedAt) {

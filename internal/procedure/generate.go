@@ -111,8 +111,7 @@ func Generate(ctx context.Context, d *db.DB, opt GenerateOptions) (res GenerateR
 		total += 1 / float64(i+1)
 		cum[i] = total
 	}
-	stats := map[statKey]*stat{}
-	g := generator{opt: opt, rng: rng, cal: cal, stats: stats}
+	g := generator{opt: opt, rng: rng, cal: cal, stats: map[statKey]*stat{}, procStats: map[procStatKey]*stat{}}
 	for i := range opt.Dossiers {
 		p := &procs[sortSearch(cum, rng.Float64()*total)]
 		x, st, alias := g.dossier(i, p)
@@ -144,8 +143,12 @@ func Generate(ctx context.Context, d *db.DB, opt GenerateOptions) (res GenerateR
 			opt.Progress(i + 1)
 		}
 	}
-	for k, v := range stats {
-		sink.add("proc_stat", []any{int64(k.month), k.agency, k.ward, k.procedure, string(k.channel), int64(v.received), int64(v.finished),
+	for k, v := range g.stats {
+		sink.add("proc_stat_unit", []any{int64(k.month), k.agency, k.ward, string(k.channel), int64(v.received), int64(v.finished),
+			int64(v.onTime), int64(v.lateDays)})
+	}
+	for k, v := range g.procStats {
+		sink.add("proc_stat_procedure", []any{int64(k.month), k.procedure, string(k.channel), int64(v.received), int64(v.finished),
 			int64(v.onTime), int64(v.lateDays)})
 	}
 	return res, sink.flush(ctx)
@@ -195,30 +198,46 @@ func genProcedures(rng *rand.Rand, opt GenerateOptions) []Procedure {
 }
 
 type statKey struct {
-	month                   int
-	agency, ward, procedure string
-	channel                 Channel
+	month        int
+	agency, ward string
+	channel      Channel
+}
+
+type procStatKey struct {
+	month     int
+	procedure string
+	channel   Channel
 }
 
 type generator struct {
-	opt   GenerateOptions
-	rng   *rand.Rand
-	cal   *workday.Calendar
-	stats map[statKey]*stat
+	opt       GenerateOptions
+	rng       *rand.Rand
+	cal       *workday.Calendar
+	stats     map[statKey]*stat
+	procStats map[procStatKey]*stat
 }
 
 // bump adds to the statistics as Receive and countFinish do.
 func (g *generator) bump(t time.Time, agency string, d *Dossier, s stat) {
-	k := statKey{monthOf(t), agency, d.WardCode, d.ProcedureID, d.Channel}
+	k := statKey{monthOf(t), agency, d.WardCode, d.Channel}
 	v := g.stats[k]
 	if v == nil {
 		v = &stat{}
 		g.stats[k] = v
 	}
-	v.received += s.received
-	v.finished += s.finished
-	v.onTime += s.onTime
-	v.lateDays += s.lateDays
+	v.add(s)
+}
+
+// bumpProc adds to the statistics per procedure as Receive and countFinish
+// do.
+func (g *generator) bumpProc(t time.Time, d *Dossier, s stat) {
+	k := procStatKey{monthOf(t), d.ProcedureID, d.Channel}
+	v := g.procStats[k]
+	if v == nil {
+		v = &stat{}
+		g.procStats[k] = v
+	}
+	v.add(s)
 }
 
 // genCode is dossier i's code: the month, then 40 bits that a bijection
@@ -287,6 +306,7 @@ func (g *generator) dossier(i int, p *Procedure) (Dossier, []Step, string) {
 		steps[0].Action = ActMigrate
 	}
 	g.bump(received, agency, &d, stat{received: 1})
+	g.bumpProc(received, &d, stat{received: 1})
 	due := cal.AddWorkingDays(rday, p.Days)
 	// When it is worked on, and what happens to it.
 	t := received.Add(time.Duration(1+rng.IntN(20)) * time.Hour)
@@ -360,6 +380,7 @@ func (g *generator) dossier(i int, p *Procedure) (Dossier, []Step, string) {
 			onTime = 1
 		}
 		g.bump(d.FinishedAt, d.AgencyID, &d, stat{finished: 1, onTime: onTime})
+		g.bumpProc(d.FinishedAt, &d, stat{finished: 1, onTime: onTime, lateDays: st.Late})
 		if st.Late > 0 {
 			for _, sh := range cal.Attribute(wd, handovers(steps), d.FinishedAt) {
 				if sh.Late > 0 {
@@ -387,10 +408,11 @@ type sink struct {
 var sinkColumns = map[string][]string{
 	"proc_procedure": {"id", "code", "name", "name_fold", "field", "level", "agency_id", "days", "fee", "online", "papers", "active",
 		"version", "created_at", "updated_at"},
-	"proc_dossier":       columns(dossierCols),
-	"proc_step":          {"dossier_id", "seq", "action", "status", "agency_id", "actor", "at", "note"},
-	"proc_dossier_alias": {"code", "dossier_id"},
-	"proc_stat":          {"month", "agency_id", "ward_code", "procedure_id", "channel", "received", "finished", "on_time", "late_days"},
+	"proc_dossier":        columns(dossierCols),
+	"proc_step":           {"dossier_id", "seq", "action", "status", "agency_id", "actor", "at", "note"},
+	"proc_dossier_alias":  {"code", "dossier_id"},
+	"proc_stat_unit":      {"month", "agency_id", "ward_code", "channel", "received", "finished", "on_time", "late_days"},
+	"proc_stat_procedure": {"month", "procedure_id", "channel", "received", "finished", "on_time", "late_days"},
 }
 
 func newSink(_ context.Context, d *db.DB) (*sink, error) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/audit"
@@ -53,7 +54,7 @@ type Service struct {
 	log       *slog.Logger
 	agencies  Agencies
 	addresses Addresses
-	cal       atomic.Pointer[workday.Calendar] // nil: to be loaded
+	cal       atomic.Pointer[loadedCalendar] // nil: to be loaded
 	names     nameCache
 }
 
@@ -100,10 +101,20 @@ type CalendarDay struct {
 	Note string
 }
 
+// loadedCalendar is the calendar and when it was read.
+type loadedCalendar struct {
+	cal *workday.Calendar
+	at  time.Time
+}
+
+// calendarTTL is how long a process trusts the calendar it read: a day set
+// on one server is counted by the others within it.
+const calendarTTL = time.Minute
+
 // Calendar returns the working-day calendar with the administrators' days.
 func (s *Service) Calendar(ctx context.Context) (*workday.Calendar, error) {
-	if c := s.cal.Load(); c != nil {
-		return c, nil
+	if c := s.cal.Load(); c != nil && time.Since(c.at) < calendarTTL {
+		return c.cal, nil
 	}
 	days, err := s.CalendarDays(ctx)
 	if err != nil {
@@ -120,7 +131,7 @@ func (s *Service) Calendar(ctx context.Context) (*workday.Calendar, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cal.Store(c)
+	s.cal.Store(&loadedCalendar{c, time.Now()})
 	return c, nil
 }
 

@@ -342,6 +342,15 @@ func TestScopeTrackingAndReassignment(t *testing.T) {
 		if f, _ := s.Stats(lechan, "", procedure.StatFilter{}); len(f) != 1 || f[0].Received != 1 {
 			t.Fatalf("statistics in scope: %+v", f)
 		}
+		if f, err := s.Stats(lechan, "procedure", procedure.StatFilter{}); err != nil || len(f) != 1 || f[0].Key != p.ID || f[0].Received != 1 {
+			t.Fatalf("statistics by procedure in scope, from the dossiers: %+v, %v", f, err)
+		}
+		if f, err := s.Stats(sys, "procedure", procedure.StatFilter{FromMonth: 202509, ToMonth: 202509}); err != nil || len(f) != 1 || f[0].Received != 2 {
+			t.Fatalf("statistics by procedure, from the summary: %+v, %v", f, err)
+		}
+		if f, _ := s.Stats(sys, "procedure", procedure.StatFilter{FromMonth: 202510}); len(f) != 0 {
+			t.Fatalf("a month range with nothing: %+v", f)
+		}
 		if b, err := s.Backlogs(lechan, ""); err != nil || len(b) != 1 || b[0].Open != 1 {
 			t.Fatalf("backlog in scope: %+v, %v", b, err)
 		}

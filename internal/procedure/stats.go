@@ -2,20 +2,20 @@ package procedure
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"hopnhat/internal/platform/apperr"
+	"hopnhat/internal/platform/db"
 	"hopnhat/internal/procedure/workday"
 )
 
-// StatFilter selects the statistics: months yyyymm (inclusive; 0: no
-// bound) and optionally one agency, ward or procedure.
+// StatFilter selects the statistics: months yyyymm, inclusive; 0: no
+// bound.
 type StatFilter struct {
 	FromMonth, ToMonth int
-	AgencyID           string
-	WardCode           string
-	ProcedureID        string
 }
 
 // Figures are the counts of a group of dossiers.
@@ -50,10 +50,14 @@ func (f Figures) OnlineRate() float64 {
 // Dimensions a breakdown can group by.
 var Dimensions = []string{"agency", "ward", "procedure", "month", "channel"}
 
-// Stats sums the statistics up by dimension ("" for one total). It reads the
-// summary kept with every receipt and finish, never the dossiers, so it
-// answers at any size. A dossier is received once, by the agency that
-// received it, and finished once, by the agency that finished it.
+// Stats sums the statistics up by dimension ("" for one total). It reads
+// the summaries kept with every receipt and finish, never the dossiers, so
+// it answers at any size: a dossier is received once, by the agency that
+// received it, and finished once, by the agency that finished it; late days
+// go to the agencies that held it late (per procedure, they count once).
+// The one exception: a caller scoped to a ward or an agency asking by
+// procedure gets figures counted from its own dossiers, where each is
+// counted with the agency holding it now.
 func (s *Service) Stats(ctx context.Context, by string, f StatFilter) ([]Figures, error) {
 	col := map[string]string{"": "''", "agency": "agency_id", "ward": "ward_code", "procedure": "procedure_id",
 		"month": "CAST(month AS TEXT)", "channel": "channel"}[by]
@@ -64,32 +68,37 @@ func (s *Service) Stats(ctx context.Context, by string, f StatFilter) ([]Figures
 	if err != nil {
 		return nil, err
 	}
-	cond, args := sc.sql(1, "")
-	where := []string{cond}
+	table := "proc_stat_unit"
+	var where []string
+	var args []any
+	switch {
+	case by == "procedure" && (sc.ward != "" || sc.agency != "" || sc.none):
+		return s.statsLive(ctx, sc, f)
+	case by == "procedure":
+		table = "proc_stat_procedure"
+	default:
+		cond, a := sc.sql(1, "")
+		where, args = append(where, cond), a
+	}
 	add := func(c string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(c, len(args)))
 	}
-	if f.FromMonth > 0 {
-		add("month >= $%d", int64(f.FromMonth))
-	}
+	add("month >= $%d", int64(f.FromMonth))
 	if f.ToMonth > 0 {
 		add("month <= $%d", int64(f.ToMonth))
 	}
-	if f.AgencyID != "" {
-		add("agency_id = $%d", f.AgencyID)
-	}
-	if f.WardCode != "" {
-		add("ward_code = $%d", f.WardCode)
-	}
-	if f.ProcedureID != "" {
-		add("procedure_id = $%d", f.ProcedureID)
-	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+col+`, channel, SUM(received), SUM(finished), SUM(on_time), SUM(late_days)
-FROM proc_stat WHERE `+strings.Join(where, " AND ")+groupBy(by, col, ", channel")+` ORDER BY 1`, args...)
+FROM `+table+` WHERE `+strings.Join(where, " AND ")+groupBy(by, col, ", channel")+` ORDER BY 1`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("statistics: %w", err)
 	}
+	return collectFigures(rows)
+}
+
+// collectFigures folds rows of key, channel, received, finished, on time
+// and late days into one Figures per key.
+func collectFigures(rows *sql.Rows) ([]Figures, error) {
 	defer rows.Close()
 	var out []Figures
 	idx := map[string]int{}
@@ -116,6 +125,38 @@ FROM proc_stat WHERE `+strings.Join(where, " AND ")+groupBy(by, col, ", channel"
 		}
 	}
 	return out, rows.Err()
+}
+
+// monthStart is the first moment of month yyyymm in Vietnam.
+func monthStart(m int) time.Time {
+	return time.Date(m/100, time.Month(m%100), 1, 0, 0, 0, 0, workday.Zone)
+}
+
+// statsLive counts a scoped caller's dossiers by procedure from the
+// dossiers themselves: received in the months by their receipt, finished
+// by their finish; on time means finished by the end of the due day.
+func (s *Service) statsLive(ctx context.Context, sc scope, f StatFilter) ([]Figures, error) {
+	lo, hi := int64(0), int64(1)<<62
+	if f.FromMonth > 0 {
+		lo = db.Micros(monthStart(f.FromMonth))
+	}
+	if f.ToMonth > 0 {
+		hi = db.Micros(monthStart(f.ToMonth).AddDate(0, 1, 0))
+	}
+	cond, args := sc.sql(3, "")
+	args = append([]any{lo, hi}, args...)
+	// The end of due day d in Vietnam is ((d+1) × 86,400 − 25,200) s.
+	rows, err := s.db.QueryContext(ctx, `SELECT procedure_id, channel, SUM(received), SUM(finished), SUM(on_time), SUM(late_days) FROM (
+  SELECT procedure_id, channel, 1 AS received, 0 AS finished, 0 AS on_time, 0 AS late_days
+  FROM proc_dossier WHERE `+cond+` AND received_at >= $1 AND received_at < $2
+  UNION ALL
+  SELECT procedure_id, channel, 0, 1, CASE WHEN finished_at < ((due_day + 1) * 86400 - 25200) * 1000000 THEN 1 ELSE 0 END, late_days
+  FROM proc_dossier WHERE `+cond+` AND finished_at >= $1 AND finished_at < $2
+) x GROUP BY procedure_id, channel ORDER BY 1`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("statistics: %w", err)
+	}
+	return collectFigures(rows)
 }
 
 // Backlog is where the open dossiers stand today.
