@@ -40,11 +40,11 @@ func newCode(received time.Time) string {
 // NormalizeCode reads a dossier code as people type it: any case, spaces,
 // O for 0 and I or L for 1.
 func NormalizeCode(s string) string {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	s = strings.NewReplacer(" ", "", "O", "0", "I", "1", "L", "1").Replace(s)
 	// "HS" itself has no O, I or L, so the replacements leave it alone.
-	return s
+	return codeReader.Replace(strings.ToUpper(strings.TrimSpace(s)))
 }
+
+var codeReader = strings.NewReplacer(" ", "", "O", "0", "I", "1", "L", "1")
 
 const dossierCols = `id, code, procedure_id, agency_id, ward_code, channel, applicant, citizen_id, phone, address, address_ward,
 papers, status, days, received_at, due_day, paused_at, paused_days, finished_at, returned_at, late_days, version, created_at, updated_at`
