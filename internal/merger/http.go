@@ -3,7 +3,6 @@ package merger
 import (
 	"context"
 	"embed"
-	"errors"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -467,35 +466,6 @@ func apiDelete(w http.ResponseWriter, r *http.Request, del func(ctx context.Cont
 
 // --- pages ---
 
-// formState carries a form's values and the i18n keys of its field errors
-// back to the page after a refused submit.
-type formState struct {
-	Values  map[string]string
-	Checked map[string]bool   // the checklist's functions that are ticked
-	Errors  map[string]string // field → i18n key
-	Error   string            // i18n key of the form-level error
-}
-
-func newForm() formState {
-	return formState{Values: map[string]string{}, Checked: map[string]bool{}, Errors: map[string]string{}}
-}
-
-// fromErr fills the form's errors from err and returns the status to answer
-// with, or returns err when it is not something a person can fix by editing
-// the form.
-func (f *formState) fromErr(err error) (int, error) {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || (ae.Kind != apperr.Invalid && ae.Kind != apperr.Conflict) {
-		return 0, err
-	}
-	maps.Copy(f.Errors, ae.Field)
-	f.Error = ae.Key
-	if ae.Kind == apperr.Invalid {
-		return http.StatusUnprocessableEntity, nil
-	}
-	return web.StatusOf(err), nil
-}
-
 type mergerRow struct {
 	Merger
 	Systems int
@@ -547,7 +517,7 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -681,7 +651,7 @@ func systemForm(x System) formState {
 // regroup ticks the checklist's functions among those given and keeps the
 // others as free lines, so a function is never lost when the category
 // changes.
-func (f *formState) regroup(checklist []string) {
+func regroup(f *formState, checklist []string) {
 	checked := map[string]bool{}
 	var rest []string
 	add := func(fn string) {
@@ -722,7 +692,7 @@ func newSystemView(m Merger, x System, isNew bool, f formState) systemFormView {
 	if c.Valid() {
 		v.Checklist = Checklist(c)
 	}
-	v.Form.regroup(v.Checklist)
+	regroup(&v.Form, v.Checklist)
 	v.Action, v.Reload = "/mergers/"+url.PathEscape(m.ID)+"/systems", "/mergers/"+url.PathEscape(m.ID)+"/systems/new"
 	if !isNew {
 		v.Action, v.Reload = "/systems/"+url.PathEscape(x.ID), "/systems/"+url.PathEscape(x.ID)+"/edit"
@@ -768,7 +738,7 @@ func (h *Handlers) createSystemForm(w http.ResponseWriter, r *http.Request) erro
 		return nil
 	}
 	f := formOf(r.PostForm)
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -819,7 +789,7 @@ func (h *Handlers) updateSystemForm(w http.ResponseWriter, r *http.Request) erro
 	// after a conflict its version is the new one, so saving again is a
 	// choice made after seeing the other person's change.
 	f := formOf(r.PostForm)
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -919,3 +889,8 @@ func (h *Handlers) deleteSystemForm(w http.ResponseWriter, r *http.Request) erro
 	v.Error = "merger.stale_version"
 	return h.pages.RenderStatus(w, r, http.StatusConflict, "system", v)
 }
+
+// formState is a page's form; see web.Form.
+type formState = web.Form
+
+func newForm() formState { return web.NewForm() }

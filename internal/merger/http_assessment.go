@@ -126,7 +126,7 @@ func (h *Handlers) scoreForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, comparePath(x.MergerID, x.Category)+"?ok=flash.score_saved#cand-"+url.PathEscape(x.ID), http.StatusSeeOther)
 		return nil
 	}
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (h *Handlers) weightsForm(w http.ResponseWriter, r *http.Request) error {
 	for _, k := range Criteria {
 		f.Values[string(k)] = r.PostFormValue(string(k))
 	}
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -249,7 +249,7 @@ func (h *Handlers) decisionForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/systems/"+url.PathEscape(id)+"?ok=flash.decision_saved#decision", http.StatusSeeOther)
 		return nil
 	}
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func (h *Handlers) updateMergerForm(w http.ResponseWriter, r *http.Request) erro
 			return nil
 		}
 	}
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (h *Handlers) deleteMergerForm(w http.ResponseWriter, r *http.Request) erro
 	if verr != nil {
 		return verr
 	}
-	if _, err := v.Form.fromErr(err); err != nil {
+	if _, err := v.Form.Take(err); err != nil {
 		return err
 	}
 	v.Stale = v.Form.Error == "merger.merger_stale"

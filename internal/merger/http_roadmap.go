@@ -306,7 +306,7 @@ func (h *Handlers) templateForm(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	f := newForm()
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -413,7 +413,7 @@ func (h *Handlers) createTaskForm(w http.ResponseWriter, r *http.Request) error 
 		return nil
 	}
 	f := taskFormOf(r.PostForm)
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -466,7 +466,7 @@ func (h *Handlers) updateTaskForm(w http.ResponseWriter, r *http.Request) error 
 	// after a conflict its version is the new one, so saving again is a
 	// choice made after seeing the other person's change.
 	f := taskFormOf(r.PostForm)
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package org
 import (
 	"context"
 	"embed"
-	"errors"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -336,32 +335,6 @@ func (h *Handlers) apiRemoveLink(w http.ResponseWriter, r *http.Request) error {
 
 // --- pages ---
 
-// formState carries a form's values and the i18n keys of its field errors
-// back to the page after a refused submit.
-type formState struct {
-	Values map[string]string
-	Errors map[string]string // field → i18n key
-	Error  string            // i18n key of the form-level error
-}
-
-func newForm() formState { return formState{Values: map[string]string{}, Errors: map[string]string{}} }
-
-// fromErr fills the form's errors from err and returns the status to answer
-// with, or returns err when it is not something a person can fix by editing
-// the form.
-func (f *formState) fromErr(err error) (int, error) {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || (ae.Kind != apperr.Invalid && ae.Kind != apperr.Conflict) {
-		return 0, err
-	}
-	maps.Copy(f.Errors, ae.Field)
-	f.Error = ae.Key
-	if ae.Kind == apperr.Invalid {
-		return http.StatusUnprocessableEntity, nil
-	}
-	return web.StatusOf(err), nil
-}
-
 func valuesOf(a Agency) map[string]string {
 	return map[string]string{"name": a.Name, "code": a.Code, "old_code": a.OldCode, "kind": string(a.Kind), "period": string(a.Period),
 		"parent_id": a.ParentID, "province_code": a.ProvinceCode, "ward_code": a.WardCode, "valid_from": web.FormDay(a.ValidFrom), "valid_to": web.FormDay(a.ValidTo)}
@@ -614,7 +587,7 @@ func (h *Handlers) addLinkForm(w http.ResponseWriter, r *http.Request) error {
 	if verr != nil {
 		return verr
 	}
-	status, err := v.Link.fromErr(err)
+	status, err := v.Link.Take(err)
 	if err != nil {
 		return err
 	}
@@ -696,7 +669,7 @@ func (h *Handlers) createForm(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	f := newForm()
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -745,7 +718,7 @@ func (h *Handlers) updateForm(w http.ResponseWriter, r *http.Request) error {
 		return gerr
 	}
 	f := newForm()
-	status, err := f.fromErr(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -809,3 +782,8 @@ func (h *Handlers) mappingPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	return h.pages.Render(w, r, "mapping", v)
 }
+
+// formState is a page's form; see web.Form.
+type formState = web.Form
+
+func newForm() formState { return web.NewForm() }

@@ -63,32 +63,6 @@ func (h *Handlers) registerCatalogue(rt *web.Router) {
 // the forms.
 func catMayEdit(ctx context.Context) bool { return web.Allowed(ctx, editors) }
 
-// catForm carries a form's values and the i18n keys of its field errors
-// back to the page after a refused submit.
-type catForm struct {
-	Values map[string]string
-	Errors map[string]string // field → i18n key
-	Error  string            // i18n key of the form-level error
-}
-
-func newCatForm() catForm { return catForm{Values: map[string]string{}, Errors: map[string]string{}} }
-
-// take fills the form's errors from err and returns the status to answer
-// with, or returns err when it is not something a person can fix by editing
-// the form.
-func (f *catForm) take(err error) (int, error) {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || (ae.Kind != apperr.Invalid && ae.Kind != apperr.Conflict) {
-		return 0, err
-	}
-	maps.Copy(f.Errors, ae.Field)
-	f.Error = ae.Key
-	if ae.Kind == apperr.Invalid {
-		return http.StatusUnprocessableEntity, nil
-	}
-	return web.StatusOf(err), nil
-}
-
 // catNames names agencies, current and former, with two calls to the
 // register rather than one per row.
 func (h *Handlers) catNames(ctx context.Context) (map[string]string, error) {
@@ -403,7 +377,7 @@ func (h *Handlers) catCreateForm(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	f := catFormOf(r.PostForm)
-	status, err := f.take(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -449,7 +423,7 @@ func (h *Handlers) catUpdateForm(w http.ResponseWriter, r *http.Request) error {
 	// after a conflict its version is the new one, so saving again is a
 	// choice made after seeing the other person's change.
 	f := catFormOf(r.PostForm)
-	status, err := f.take(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -846,7 +820,7 @@ func (h *Handlers) calendarSetForm(w http.ResponseWriter, r *http.Request) error
 			return nil
 		}
 	}
-	status, err := f.take(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -1052,7 +1026,7 @@ func (h *Handlers) reassignForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/procedures/reassign?"+q.Encode(), http.StatusSeeOther)
 		return nil
 	}
-	status, err := f.take(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -1110,7 +1084,7 @@ func (h *Handlers) reassignWardForm(w http.ResponseWriter, r *http.Request) erro
 	if errors.As(err, &ae) && ae.Field["to"] != "" {
 		err = apperr.InvalidFields(map[string]string{"to_ward": ae.Field["to"]})
 	}
-	status, err := wf.take(err)
+	status, err := wf.Take(err)
 	if err != nil {
 		return err
 	}
@@ -1177,3 +1151,8 @@ func (h *Handlers) reassignAPI(w http.ResponseWriter, r *http.Request) error {
 	}
 	return web.WriteJSON(w, http.StatusOK, map[string]any{"dry_run": false, "from": in.From, "to": in.To, "procedures": procs, "dossiers": dossiers})
 }
+
+// catForm is a page's form; see web.Form.
+type catForm = web.Form
+
+func newCatForm() catForm { return web.NewForm() }

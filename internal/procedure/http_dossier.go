@@ -2,9 +2,7 @@ package procedure
 
 import (
 	"context"
-	"errors"
 	"html/template"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -60,34 +58,6 @@ func (d *dossierHandlers) tileBacklog(overdue bool) func(ctx context.Context) (s
 }
 
 // --- what pages share ---
-
-// dossierForm carries a form's values and the i18n keys of its errors back
-// to the page after a refused submit.
-type dossierForm struct {
-	Values  map[string]string
-	Checked map[string]bool   // ticked papers
-	Errors  map[string]string // field → i18n key
-	Error   string            // i18n key of the form-level message
-}
-
-func newDossierForm() dossierForm {
-	return dossierForm{Values: map[string]string{}, Checked: map[string]bool{}, Errors: map[string]string{}}
-}
-
-// take fills the form's errors from err and returns the status to answer
-// with, or returns err when editing the form cannot fix it.
-func (f *dossierForm) take(err error) (int, error) {
-	var ae *apperr.Error
-	if !errors.As(err, &ae) || (ae.Kind != apperr.Invalid && ae.Kind != apperr.Conflict) {
-		return 0, err
-	}
-	maps.Copy(f.Errors, ae.Field)
-	f.Error = ae.Key
-	if ae.Kind == apperr.Invalid {
-		return http.StatusUnprocessableEntity, nil
-	}
-	return http.StatusConflict, nil
-}
 
 // dossierOption is one entry of a select.
 type dossierOption struct{ Value, Label string }
@@ -380,7 +350,7 @@ func (d *dossierHandlers) receiveForm(w http.ResponseWriter, r *http.Request) er
 		http.Redirect(w, r, "/dossiers/"+url.PathEscape(x.ID)+"?ok=flash.dossier_received", http.StatusSeeOther)
 		return nil
 	}
-	status, err := f.take(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -509,7 +479,7 @@ func (d *dossierHandlers) actForm(w http.ResponseWriter, r *http.Request) error 
 		return nil
 	}
 	f := newDossierForm()
-	status, err := f.take(err)
+	status, err := f.Take(err)
 	if err != nil {
 		return err
 	}
@@ -802,3 +772,8 @@ func (d *dossierHandlers) apiAct(w http.ResponseWriter, r *http.Request) error {
 	}
 	return web.WriteJSON(w, http.StatusOK, out)
 }
+
+// dossierForm is a page's form; see web.Form.
+type dossierForm = web.Form
+
+func newDossierForm() dossierForm { return web.NewForm() }
