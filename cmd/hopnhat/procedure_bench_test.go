@@ -33,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	"hopnhat/internal/platform/auth"
 	"hopnhat/internal/platform/db"
 	"hopnhat/internal/platform/reqctx"
 	"hopnhat/internal/platform/web"
@@ -41,9 +42,10 @@ import (
 
 // procBench is a database full of dossiers and the app on it.
 type procBench struct {
-	d      *db.DB
-	a      *app
-	probes []trackProbe // codes and factors of existing dossiers
+	d       *db.DB
+	a       *app
+	probes  []trackProbe // codes and factors of existing dossiers
+	session string       // a leader's session, for the statistics page
 }
 
 type trackProbe struct{ code, factor string }
@@ -112,6 +114,15 @@ func openProcBench(b *testing.B) (*procBench, error) {
 		return nil, err
 	}
 	e := &procBench{d: d, a: a}
+	leader := fmt.Sprintf("bench-lanhdao-%d", time.Now().UnixNano())
+	if _, err := a.auth.CreateUser(ctx, auth.NewUser{Username: leader, FullName: "Lãnh đạo đo tải", Role: reqctx.RoleLeader,
+		Scope: reqctx.Scope{Kind: reqctx.ScopeProvince}, Password: benchPassword}); err != nil {
+		return nil, err
+	}
+	if e.session, _, err = a.auth.Login(ctx, auth.Credentials{Username: leader, Password: benchPassword, Client: "127.0.0.1",
+		UserAgent: "hopnhat-bench"}); err != nil {
+		return nil, err
+	}
 	// Probes: dossiers picked at random by their generated ids.
 	var total int
 	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM proc_dossier`).Scan(&total); err != nil {
@@ -281,6 +292,16 @@ func BenchmarkProcedureStats(b *testing.B) {
 			return err
 		}},
 		{"newest-list", func() error { _, err := e.a.procs.Dossiers(ctx, procedure.DossierFilter{Limit: 50}); return err }},
+		{"stats-page", func() error {
+			req := httptest.NewRequest(http.MethodGet, "/dossiers/stats", nil)
+			req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: e.session})
+			rec := httptest.NewRecorder()
+			e.a.handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				return fmt.Errorf("stats page: %d", rec.Code)
+			}
+			return nil
+		}},
 		{"by-citizen-id", func() error {
 			_, err := e.a.procs.Dossiers(ctx, procedure.DossierFilter{Q: "031190001234", Limit: 50})
 			return err

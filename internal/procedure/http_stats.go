@@ -104,7 +104,12 @@ type statsRow struct {
 type statsTable struct {
 	By   string
 	Rows []statsRow
+	More int // rows the page leaves to the workbook
 }
+
+// pageRows is how many procedures the statistics page lists, the busiest:
+// a catalogue has near two thousand, the workbook has them all.
+const pageRows = 20
 
 type backlogRow struct {
 	Key, Name   string
@@ -257,6 +262,13 @@ func (d *dossierHandlers) statsPage(w http.ResponseWriter, r *http.Request) erro
 	rep, err := d.statsReport(r.Context(), f, d.ui.Catalog.For(web.LangOf(r)))
 	if err != nil {
 		return err
+	}
+	for i := range rep.Tables {
+		if t := &rep.Tables[i]; t.By == "procedure" && len(t.Rows) > pageRows {
+			rows := slices.Clone(t.Rows)
+			slices.SortStableFunc(rows, func(a, b statsRow) int { return b.Received - a.Received })
+			t.Rows, t.More = rows[:pageRows], len(rows)-pageRows
+		}
 	}
 	return d.pages.Render(w, r, "stats", rep)
 }
