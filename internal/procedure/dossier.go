@@ -688,8 +688,10 @@ func (s *Service) Dossiers(ctx context.Context, f DossierFilter) ([]Dossier, err
 	where = append(where, cond)
 	if q := strings.TrimSpace(f.Q); q != "" {
 		code := NormalizeCode(q)
-		where = append(where, "(code = "+arg(code)+" OR id IN (SELECT dossier_id FROM proc_dossier_alias WHERE code = "+arg(code)+
-			") OR citizen_id = "+arg(q)+")")
+		// Three indexed lookups; an OR of them would read every dossier.
+		where = append(where, "id IN (SELECT id FROM proc_dossier WHERE code = "+arg(code)+
+			" UNION SELECT dossier_id FROM proc_dossier_alias WHERE code = "+arg(code)+
+			" UNION SELECT id FROM proc_dossier WHERE citizen_id = "+arg(q)+")")
 	}
 	if f.Status != "" {
 		where = append(where, "status = "+arg(string(f.Status)))

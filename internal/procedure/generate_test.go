@@ -74,7 +74,7 @@ func TestGenerate(t *testing.T) {
 		}
 		if d.Dialect() == db.Postgres { // the list indexes dropped for the load are back
 			var n int
-			if err := d.QueryRowContext(sys, `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'proc_dossier'`).Scan(&n); err != nil || n != 9 {
+			if err := d.QueryRowContext(sys, `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'proc_dossier'`).Scan(&n); err != nil || n != 10 {
 				t.Fatalf("indexes on proc_dossier after the load: %d, %v", n, err)
 			}
 		}

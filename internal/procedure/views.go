@@ -117,17 +117,11 @@ func (n *dossierNames) procedure(id string) string {
 	return v
 }
 
-// backlogTotal counts the open dossiers in the caller's scope. It adds up
-// the per-agency counts: Backlogs("") sums over no rows when nothing is
-// open, and its SUMs are then NULL.
+// backlogTotal counts the open dossiers in the caller's scope.
 func (s *Service) backlogTotal(ctx context.Context) (Backlog, error) {
-	bs, err := s.Backlogs(ctx, "agency")
-	var t Backlog
-	for _, b := range bs {
-		t.Open += b.Open
-		t.Overdue += b.Overdue
-		t.DueSoon += b.DueSoon
-		t.Paused += b.Paused
+	bs, err := s.Backlogs(ctx, "")
+	if err != nil || len(bs) == 0 {
+		return Backlog{}, err
 	}
-	return t, err
+	return bs[0], nil
 }
