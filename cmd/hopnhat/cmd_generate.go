@@ -64,9 +64,15 @@ committees of province 31), and are added when missing.`,
 			fmt.Fprintf(out, "đã sinh / generated: %d thủ tục / procedures, %d hồ sơ / dossiers (%d đang xử lý / open, %d trễ hạn / late), %d bước / steps, %d mã cũ / old codes in %s (%.0f hồ sơ/s)\n",
 				res.Procedures, res.Dossiers, res.Open, res.Late, res.Steps, res.Aliases, el.Round(time.Millisecond), float64(res.Dossiers)/el.Seconds())
 			if d.Dialect() == db.Postgres {
-				if _, err := d.ExecContext(ctx, `ANALYZE proc_dossier`); err != nil {
-					return err
+				// Statistics for the planner, and the visibility map that lets
+				// the backlog counts read the partial index alone.
+				for _, t := range []string{"proc_dossier", "proc_step", "proc_dossier_alias", "proc_stat_unit", "proc_stat_procedure"} {
+					if _, err := d.ExecContext(ctx, `VACUUM ANALYZE `+t); err != nil {
+						return err
+					}
 				}
+			} else if _, err := d.ExecContext(ctx, `ANALYZE`); err != nil {
+				return err
 			}
 			return nil
 		},
