@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -258,7 +259,7 @@ func (s *Service) Receive(ctx context.Context, in ReceiveInput) (Dossier, error)
 	d := Dossier{ID: newID("hs_"), ProcedureID: p.ID, AgencyID: in.AgencyID, WardCode: in.WardCode, Channel: in.Channel,
 		Applicant: in.Applicant, CitizenID: in.CitizenID, Phone: in.Phone, Address: in.Address, AddressWard: addressWard,
 		Papers: in.Papers, Status: Received, Days: p.Days, ReceivedAt: received, Version: 1, Aliases: in.OldCodes}
-	d.DueDay = int(cal.AddWorkingDays(workday.DayOf(received), p.Days))
+	d.DueDay = int(cal.DueDay(workday.DayOf(received), p.Days))
 	action := ActReceive
 	if len(in.OldCodes) > 0 || !in.ReceivedAt.IsZero() {
 		action = ActMigrate
@@ -285,10 +286,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, N
 			if err := insertStep(ctx, tx, d.ID, 1, Step{Action: action, Status: Received, AgencyID: d.AgencyID, At: d.ReceivedAt, Note: in.Note}); err != nil {
 				return err
 			}
-			if err := bumpStat(ctx, tx, monthOf(d.ReceivedAt), d.AgencyID, d, stat{received: 1}); err != nil {
+			// Summaries in one order everywhere (the procedure's row, then
+			// agencies' rows by id), so concurrent writers cannot deadlock.
+			if err := bumpProcStat(ctx, tx, monthOf(d.ReceivedAt), d, stat{received: 1}); err != nil {
 				return err
 			}
-			return bumpProcStat(ctx, tx, monthOf(d.ReceivedAt), d, stat{received: 1})
+			return bumpStat(ctx, tx, monthOf(d.ReceivedAt), d.AgencyID, d, stat{received: 1})
 		})
 		// A code already taken (one in a trillion a month) gets a new one.
 		if apperr.Is(err, apperr.Conflict) && attempt < 3 {
@@ -609,17 +612,20 @@ func (s *Service) countFinish(ctx context.Context, tx *db.Tx, cal *workday.Calen
 	if status.State != workday.Overdue {
 		onTime = 1
 	}
-	if err := bumpStat(ctx, tx, month, d.AgencyID, d, stat{finished: 1, onTime: onTime}); err != nil {
-		return err
-	}
 	if err := bumpProcStat(ctx, tx, month, d, stat{finished: 1, onTime: onTime, lateDays: status.Late}); err != nil {
 		return err
 	}
+	byAgency := map[string]stat{d.AgencyID: {finished: 1, onTime: onTime}}
 	for _, sh := range cal.Attribute(w, handovers(st), d.FinishedAt) {
 		if sh.Late > 0 {
-			if err := bumpStat(ctx, tx, month, sh.Holder, d, stat{lateDays: sh.Late}); err != nil {
-				return err
-			}
+			v := byAgency[sh.Holder]
+			v.lateDays += sh.Late
+			byAgency[sh.Holder] = v
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(byAgency)) {
+		if err := bumpStat(ctx, tx, month, id, d, byAgency[id]); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -637,7 +643,7 @@ func pauseStart(w workday.Dossier) time.Time {
 
 // pausedDays is how many working days the closed pauses added.
 func pausedDays(cal *workday.Calendar, w workday.Dossier, now time.Time) int {
-	base := cal.AddWorkingDays(workday.DayOf(w.Received), w.WorkingDays)
+	base := cal.DueDay(workday.DayOf(w.Received), w.WorkingDays)
 	closed := w
 	closed.Pauses = nil
 	for _, p := range w.Pauses {

@@ -307,7 +307,7 @@ func (g *generator) dossier(i int, p *Procedure) (Dossier, []Step, string) {
 	}
 	g.bump(received, agency, &d, stat{received: 1})
 	g.bumpProc(received, &d, stat{received: 1})
-	due := cal.AddWorkingDays(rday, p.Days)
+	due := cal.DueDay(rday, p.Days)
 	// When it is worked on, and what happens to it.
 	t := received.Add(time.Duration(1+rng.IntN(20)) * time.Hour)
 	add := func(a Action, s Status, note string) bool {

@@ -22,9 +22,16 @@ type Reassignment struct {
 // PreviewReassign shows what ReassignAgency would move from an agency, and
 // to whom the register says its work went.
 func (s *Service) PreviewReassign(ctx context.Context, fromID string) (Reassignment, error) {
+	if err := s.provinceWide(ctx); err != nil {
+		return Reassignment{}, err
+	}
 	from, err := s.agencies.Agency(ctx, fromID)
 	if err != nil {
 		return Reassignment{}, err
+	}
+	if from.Current {
+		// A current agency's work is its own; moving it is a transfer.
+		return Reassignment{}, apperr.InvalidFields(map[string]string{"from": "procedure.reassign_not_former"})
 	}
 	r := Reassignment{From: from}
 	if r.Targets, err = s.agencies.ResponsibleNow(ctx, fromID); err != nil {
@@ -42,6 +49,19 @@ func (s *Service) PreviewReassign(ctx context.Context, fromID string) (Reassignm
 }
 
 const openSQL = `status IN ('received', 'in_progress', 'supplement_requested')`
+
+// provinceWide refuses a caller scoped to a ward or an agency: moving work
+// between agencies and wards is the whole province's business.
+func (s *Service) provinceWide(ctx context.Context) error {
+	sc, err := s.scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	if sc.ward != "" || sc.agency != "" || sc.none {
+		return apperr.New(apperr.Forbidden, "procedure.reassign_scope")
+	}
+	return nil
+}
 
 // ReassignAgency moves an old agency's procedures and open dossiers to
 // toID, in one audited transaction. toID must be one the register names as
@@ -88,17 +108,22 @@ func (s *Service) ReassignAgency(ctx context.Context, fromID, toID string) (proc
 }
 
 // moveOpen moves the open dossiers matching where to a new holder (toAgency)
-// or ward (toWard), adding a reassign step to each.
+// or ward (toWard), adding a reassign step to each. A dossier finished by an
+// officer meanwhile is left where it is: each update checks it is still
+// open and still the version read.
 func moveOpen(ctx context.Context, tx *db.Tx, where string, args []any, toAgency, toWard, note string) (int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, agency_id, status FROM proc_dossier WHERE `+where+` AND `+openSQL, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT id, agency_id, status, version FROM proc_dossier WHERE `+where+` AND `+openSQL, args...)
 	if err != nil {
 		return 0, err
 	}
-	type open struct{ id, agency, status string }
+	type open struct {
+		id, agency, status string
+		version            int64
+	}
 	var list []open
 	for rows.Next() {
 		var o open
-		if err := rows.Scan(&o.id, &o.agency, &o.status); err != nil {
+		if err := rows.Scan(&o.id, &o.agency, &o.status, &o.version); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -108,14 +133,19 @@ func moveOpen(ctx context.Context, tx *db.Tx, where string, args []any, toAgency
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	moved := 0
 	for _, o := range list {
 		agency := o.agency
 		if toAgency != "" {
 			agency = toAgency
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE proc_dossier SET agency_id = $1, ward_code = CASE WHEN $2 = '' THEN ward_code ELSE $2 END,
-version = version + 1, updated_at = $3 WHERE id = $4`, agency, toWard, db.Micros(tx.Now), o.id); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE proc_dossier SET agency_id = $1, ward_code = CASE WHEN $2 = '' THEN ward_code ELSE $2 END,
+version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5 AND `+openSQL, agency, toWard, db.Micros(tx.Now), o.id, o.version)
+		if err != nil {
 			return 0, err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			continue // acted on meanwhile: it stays with whoever finished it
 		}
 		var seq int
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM proc_step WHERE dossier_id = $1`, o.id).Scan(&seq); err != nil {
@@ -124,15 +154,25 @@ version = version + 1, updated_at = $3 WHERE id = $4`, agency, toWard, db.Micros
 		if err := insertStep(ctx, tx, o.id, seq+1, Step{Action: ActReassign, Status: Status(o.status), AgencyID: agency, At: tx.Now, Note: note}); err != nil {
 			return 0, err
 		}
+		moved++
 	}
-	return len(list), nil
+	return moved, nil
 }
 
 // ReassignWard moves the open dossiers of an old ward code to the current
 // ward that took it over, with a step on each, in one audited transaction.
 func (s *Service) ReassignWard(ctx context.Context, fromWard, toWard string) (int, error) {
+	if err := s.provinceWide(ctx); err != nil {
+		return 0, err
+	}
 	if fromWard == "" || toWard == "" || fromWard == toWard {
 		return 0, apperr.InvalidFields(map[string]string{"to": "procedure.ward_unknown"})
+	}
+	if s.addresses != nil {
+		if n := s.addresses.WardName(ctx, fromWard); n != "" && n != fromWard {
+			// A current ward keeps its dossiers: only an old code moves.
+			return 0, apperr.InvalidFields(map[string]string{"from": "procedure.reassign_ward_current"})
+		}
 	}
 	if s.addresses != nil && s.addresses.WardName(ctx, toWard) == "" {
 		return 0, apperr.InvalidFields(map[string]string{"to": "procedure.ward_unknown"})

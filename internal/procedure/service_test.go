@@ -400,6 +400,18 @@ func TestScopeTrackingAndReassignment(t *testing.T) {
 		if err != nil || pv.OpenDossiers != 1 || len(pv.Targets) != 1 || pv.Targets[0].ID != "ag_stp" {
 			t.Fatalf("preview: %+v, %v", pv, err)
 		}
+		if _, err := s.ReassignWard(anbien, "11383", "11407"); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("a ward's officer moving another ward's dossiers: %v", err)
+		}
+		if _, _, err := s.ReassignAgency(ward, "ag_stp_old", "ag_lechan"); !apperr.Is(err, apperr.Forbidden) {
+			t.Fatalf("an agency's officer moving work: %v", err)
+		}
+		if _, err := s.PreviewReassign(sys, "ag_snv"); !fieldErr(err, "from") {
+			t.Fatalf("moving a current agency's work: %v", err)
+		}
+		if _, err := s.ReassignWard(sys, "11383", "11407"); !fieldErr(err, "from") {
+			t.Fatalf("moving a current ward's dossiers: %v", err)
+		}
 		if _, _, err := s.ReassignAgency(sys, "ag_stp_old", "ag_snv"); !fieldErr(err, "to") {
 			t.Fatalf("reassigning to an agency that is not the successor: %v", err)
 		}

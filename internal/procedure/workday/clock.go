@@ -138,7 +138,7 @@ func (c *Calendar) clock(d Dossier, now time.Time) clock {
 	if !d.Finished.IsZero() && !d.Finished.After(now) {
 		k.finished, k.at = true, d.Finished
 	}
-	k.due = c.AddWorkingDays(k.received, max(d.WorkingDays, 0))
+	k.due = c.DueDay(k.received, d.WorkingDays)
 	pauses := slices.SortedFunc(slices.Values(d.Pauses), func(a, b Pause) int { return a.From.Compare(b.From) })
 	last := d.Received // a pause counts only after receipt and after the previous pause
 	for _, p := range pauses {
@@ -196,4 +196,17 @@ func holderAt(steps []Step, t time.Time) *Step {
 		return open
 	}
 	return started
+}
+
+// DueDay is the due day of a dossier received on day received with n
+// working days: the n-th working day after it. A same-day procedure (n = 0)
+// received on a day off is due on the next working day.
+func (c *Calendar) DueDay(received Day, n int) Day {
+	if n <= 0 {
+		if c.IsWorkingDay(received) {
+			return received
+		}
+		return c.AddWorkingDays(received, 1)
+	}
+	return c.AddWorkingDays(received, n)
 }

@@ -272,3 +272,19 @@ func TestAttribute(t *testing.T) {
 		})
 	}
 }
+
+func TestSameDayProcedure(t *testing.T) {
+	c, err := workday.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Received online on Saturday 6/9/2025 with 0 days: due Monday 8/9, not
+	// late when done that morning.
+	d := workday.Dossier{Received: time.Date(2025, 9, 6, 10, 0, 0, 0, workday.Zone), WorkingDays: 0, Finished: time.Date(2025, 9, 8, 8, 0, 0, 0, workday.Zone)}
+	if st := c.Status(d, d.Finished); st.Due != workday.Date(2025, 9, 8) || st.State != workday.OnTime {
+		t.Fatalf("got %+v, want due 2025-09-08, on time", st)
+	}
+	if got := c.DueDay(workday.Date(2025, 9, 8), 0); got != workday.Date(2025, 9, 8) {
+		t.Fatalf("received on a working day: due %s", got)
+	}
+}
