@@ -597,10 +597,11 @@ func TestDossierTracking(t *testing.T) {
 		// The 11th lookup in a minute from one address is refused, whatever it asks.
 		for i := range 10 {
 			var rec *httptest.ResponseRecorder
+			other := fmt.Sprintf("HS2509-AAAA-%04d", i) // a fresh code each time: the code's own limit stays out of it
 			if i%2 == 0 {
-				rec = track("198.51.100.7", code, "0000")
+				rec = track("198.51.100.7", other, "0000")
 			} else {
-				rec = trackAPI("198.51.100.7", unknown, "5678")
+				rec = trackAPI("198.51.100.7", other, "5678")
 			}
 			if rec.Code == http.StatusTooManyRequests {
 				t.Fatalf("lookup %d of 10: refused", i+1)
@@ -613,6 +614,15 @@ func TestDossierTracking(t *testing.T) {
 		}
 		rec = trackAPI("198.51.100.7", code, "5678")
 		problemOf(t, rec, 429, "track.too_many")
+
+		// One code, however many addresses ask: ten lookups, then it waits.
+		probe := "HS2509-BBBB-CCCC"
+		for i := range 10 {
+			if rec := trackAPI(fmt.Sprintf("192.0.2.%d", 10+i), probe, "1234"); rec.Code == http.StatusTooManyRequests {
+				t.Fatalf("lookup %d of one code: refused", i+1)
+			}
+		}
+		problemOf(t, trackAPI("192.0.2.99", probe, "1234"), 429, "track.too_many")
 		if rec.Header().Get("Retry-After") == "" {
 			t.Error("the API's 429 has no Retry-After")
 		}

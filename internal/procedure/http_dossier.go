@@ -20,12 +20,13 @@ import (
 // the statistics. They hold the tracking rate limiter, one per server.
 type dossierHandlers struct {
 	*Handlers
-	track *rateLimiter
+	track     *rateLimiter // public lookups per client address
+	trackCode *rateLimiter // public lookups per dossier code
 }
 
 // registerDossiers adds the dossiers', tracking's and statistics' routes.
 func (h *Handlers) registerDossiers(rt *web.Router) {
-	d := &dossierHandlers{Handlers: h, track: newTrackLimiter(h.trackRate)}
+	d := &dossierHandlers{Handlers: h, track: newTrackLimiter(h.trackRate), trackCode: newCodeLimiter(h.trackRate)}
 	rt.Handle("GET /dossiers", dossierReaders, d.listPage)
 	rt.Handle("GET /dossiers/new", officers, d.newPage)
 	rt.Handle("POST /dossiers", officers, d.receiveForm)

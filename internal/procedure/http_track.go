@@ -37,12 +37,29 @@ func (d *dossierHandlers) registerTrack(rt *web.Router) {
 	rt.Handle("POST /api/v1/track", web.Public, d.apiTrack)
 }
 
-// limitTrack counts one lookup against the client's bucket. Every attempt
-// counts, whatever it asks: probing codes is what the limit is for.
-func (d *dossierHandlers) limitTrack(r *http.Request) error {
+// newCodeLimiter limits the lookups of one dossier code, from wherever they
+// come: as many at once as a client may make, then a tenth of that a
+// minute. Guessing the four digits of one receipt's code from many
+// addresses then takes days.
+func newCodeLimiter(perMinute int) *rateLimiter {
+	if perMinute <= 0 {
+		perMinute = trackPerMinute
+	}
+	return newRateLimiter(max(1, perMinute/10), perMinute, trackClients*10, time.Now)
+}
+
+// limitTrack counts one lookup against the client's bucket and the code's.
+// Every attempt counts, whatever it asks: probing codes is what the limit
+// is for; a code that does not exist has a bucket like one that does.
+func (d *dossierHandlers) limitTrack(r *http.Request, code string) error {
 	ok, wait := d.track.allow(rateKey(reqctx.Client(r.Context())))
 	if ok {
-		return nil
+		if code = NormalizeCode(code); len(code) > 60 {
+			code = code[:60]
+		}
+		if ok, wait = d.trackCode.allow(code); ok {
+			return nil
+		}
 	}
 	return &apperr.Error{Kind: apperr.TooManyRequests, Key: "track.too_many", RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
 }
@@ -74,7 +91,7 @@ func (d *dossierHandlers) trackForm(w http.ResponseWriter, r *http.Request) erro
 	// The factor travels in the body only, and is never shown back.
 	f := newDossierForm()
 	f.Values["code"] = strings.TrimSpace(r.PostFormValue("code"))
-	err := d.limitTrack(r)
+	err := d.limitTrack(r, f.Values["code"])
 	var t Tracking
 	if err == nil {
 		t, err = d.s.Track(r.Context(), f.Values["code"], r.PostFormValue("factor"))
@@ -140,14 +157,14 @@ func toTrackJSON(t Tracking) trackJSON {
 }
 
 func (d *dossierHandlers) apiTrack(w http.ResponseWriter, r *http.Request) error {
-	if err := d.limitTrack(r); err != nil {
-		return err
-	}
 	var in struct {
 		Code   string `json:"code"`
 		Factor string `json:"factor"`
 	}
 	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := d.limitTrack(r, in.Code); err != nil {
 		return err
 	}
 	t, err := d.s.Track(r.Context(), in.Code, in.Factor)

@@ -93,8 +93,8 @@ func (l *rateLimiter) len() int {
 }
 
 // rateKey is the bucket a client address falls in: an IPv4 address, or the
-// /64 network of an IPv6 one, since one subscriber usually holds a whole /64
-// and could otherwise take a fresh address per request.
+// /56 network of an IPv6 one, since one subscriber usually holds a /56 (or a
+// /64) and could otherwise take a fresh address per request.
 func rateKey(addr string) string {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
@@ -105,7 +105,7 @@ func rateKey(addr string) string {
 	}
 	a = a.Unmap()
 	if a.Is6() {
-		p, _ := a.Prefix(64)
+		p, _ := a.Prefix(56)
 		return p.String()
 	}
 	return a.String()

@@ -74,8 +74,9 @@ func TestClientKey(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"203.0.113.7", "203.0.113.7"},
 		{"::ffff:203.0.113.7", "203.0.113.7"},
-		{"2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"},
-		{"2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:aaaa::1", "2001:db8:1::/56"},
+		{"2001:db8:1:ff:bbbb::9", "2001:db8:1::/56"}, // another /64 of the same /56
+		{"2001:db8:1:100::9", "2001:db8:1:100::/56"},
 		{"not an address", "not an address"},
 	} {
 		if got := rateKey(tc.in); got != tc.want {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
-	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -84,19 +82,14 @@ func (s *Service) Track(ctx context.Context, code, factor string) (Tracking, err
 }
 
 // trackLookup reads the dossier with a code, or an old code, and its
-// procedure's name in one query: tracking is the public's busiest page.
+// procedure's name in one query: tracking is the public's busiest page, and
+// an unknown code costs the same work as a known one.
 func (s *Service) trackLookup(ctx context.Context, code string) (Dossier, string, error) {
-	const q = `SELECT d.id, d.code, d.procedure_id, d.agency_id, d.ward_code, d.channel, d.applicant, d.citizen_id, d.phone, d.address,
-d.address_ward, d.papers, d.status, d.days, d.received_at, d.due_day, d.paused_at, d.paused_days, d.finished_at, d.returned_at,
-d.late_days, d.version, d.created_at, d.updated_at, p.name
-FROM proc_dossier d JOIN proc_procedure p ON p.id = d.procedure_id WHERE d.code = $1`
-	d, name, err := scanTracked(s.db.QueryRowContext(ctx, q, code))
-	if err == nil || !errors.Is(err, sql.ErrNoRows) {
-		return d, name, err
-	}
-	// Not a current code: perhaps one from an old province's system.
-	d, name, err = scanTracked(s.db.QueryRowContext(ctx, strings.Replace(q, "WHERE d.code = $1",
-		"WHERE d.id = (SELECT dossier_id FROM proc_dossier_alias WHERE code = $1)", 1), code))
+	d, name, err := scanTracked(s.db.QueryRowContext(ctx, `SELECT d.id, d.code, d.procedure_id, d.agency_id, d.ward_code, d.channel,
+d.applicant, d.citizen_id, d.phone, d.address, d.address_ward, d.papers, d.status, d.days, d.received_at, d.due_day, d.paused_at,
+d.paused_days, d.finished_at, d.returned_at, d.late_days, d.version, d.created_at, d.updated_at, p.name
+FROM proc_dossier d JOIN proc_procedure p ON p.id = d.procedure_id
+WHERE d.code = $1 OR d.id = (SELECT dossier_id FROM proc_dossier_alias WHERE code = $1)`, code))
 	return d, name, db.NotFoundIfNoRows(err, "procedure.dossier_not_found")
 }
 
