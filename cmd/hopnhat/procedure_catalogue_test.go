@@ -110,8 +110,11 @@ func catalogueSeed(t testing.TB, a *app) catalogueWorld {
 	w.copies = mkp(procedure.Procedure{Code: "2.000815.000.00.00.H26", Name: "Chứng thực bản sao từ bản chính", Field: "Chứng thực",
 		Level: procedure.LevelProvince, AgencyID: w.stpHD.ID, Days: 1, Online: procedure.OnlineOffline})
 	var err error
+	// A dossier of the old department, brought over from Hải Dương's system
+	// with its old code: it waits there for the reassignment.
 	if w.dossier, err = a.procs.Receive(ctx, procedure.ReceiveInput{ProcedureID: w.copies.ID, Channel: procedure.Desk,
-		Applicant: "Nguyễn Thị Lan", Phone: "0912345678", Papers: []string{"Bản chính"}}); err != nil {
+		Applicant: "Nguyễn Thị Lan", Phone: "0912345678", Papers: []string{"Bản chính"},
+		ReceivedAt: catalogueNow.Add(-24 * time.Hour), OldCodes: []string{"000.00.10.H26-250620-0001"}}); err != nil {
 		t.Fatal(err)
 	}
 	return w

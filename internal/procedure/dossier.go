@@ -222,7 +222,8 @@ func (s *Service) Receive(ctx context.Context, in ReceiveInput) (Dossier, error)
 	if sc.agency != "" && in.AgencyID != sc.agency {
 		f["agency_id"] = "procedure.agency_outside_scope"
 	}
-	if err := s.checkAgency(ctx, in.AgencyID, f, "agency_id"); err != nil {
+	migrated := len(in.OldCodes) > 0 || !in.ReceivedAt.IsZero()
+	if err := s.checkHolder(ctx, in.AgencyID, f, migrated); err != nil {
 		return Dossier{}, err
 	}
 	addressWard := ""
@@ -299,6 +300,24 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, N
 		}
 		return d, err
 	}
+}
+
+// checkHolder refuses an agency that cannot hold a dossier: one the
+// register does not have, or one no longer in force (a dissolved district,
+// an old department), unless the dossier is being brought over from an old
+// province's system.
+func (s *Service) checkHolder(ctx context.Context, id string, f map[string]string, former bool) error {
+	if err := s.checkAgency(ctx, id, f, "agency_id"); err != nil || f["agency_id"] != "" || former {
+		return err
+	}
+	a, err := s.agencies.Agency(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !a.Current {
+		f["agency_id"] = "procedure.agency_not_current"
+	}
+	return nil
 }
 
 func insertStep(ctx context.Context, tx *db.Tx, dossierID string, seq int, st Step) error {
@@ -521,7 +540,7 @@ func (s *Service) Act(ctx context.Context, id string, in ActInput) (Dossier, err
 	holder := d.AgencyID
 	if in.Action == ActTransfer {
 		f := map[string]string{}
-		if err := s.checkAgency(ctx, in.AgencyID, f, "agency_id"); err != nil {
+		if err := s.checkHolder(ctx, in.AgencyID, f, false); err != nil {
 			return Dossier{}, err
 		}
 		if in.AgencyID == d.AgencyID {

@@ -175,7 +175,7 @@ func (d *dossierHandlers) listPage(w http.ResponseWriter, r *http.Request) error
 	q := r.URL.Query()
 	f := listFilter(q)
 	page, _ := strconv.Atoi(q.Get("page"))
-	page = max(page, 1)
+	page = min(max(page, 1), 100000) // beyond that, a search serves better than paging
 	lf := f
 	lf.Limit, lf.Offset = dossierPageSize+1, (page-1)*dossierPageSize
 	ds, err := d.s.Dossiers(ctx, lf)

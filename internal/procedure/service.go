@@ -182,7 +182,10 @@ ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, note = excluded.note, upda
 		return err
 	})
 	s.cal.Store(nil)
-	return err
+	if err != nil {
+		return err
+	}
+	return s.reclock(ctx, d.Day)
 }
 
 // DeleteCalendarDay returns a day to the default calendar.
@@ -199,7 +202,71 @@ func (s *Service) DeleteCalendarDay(ctx context.Context, day workday.Day) error 
 		return err
 	})
 	s.cal.Store(nil)
-	return err
+	if err != nil {
+		return err
+	}
+	return s.reclock(ctx, day)
+}
+
+// reclock sets the stored clock of the open dossiers whose counting a
+// changed calendar day falls into (received before it, due on or after
+// it) from their steps and the new calendar, so lists, tiles and the
+// dossier page agree at once. Finished dossiers keep the clock they were
+// finished with. Versions stay: nothing an officer typed is out of date.
+func (s *Service) reclock(ctx context.Context, day workday.Day) error {
+	cal, err := s.Calendar(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM proc_dossier WHERE `+openSQL+` AND due_day >= $1 AND received_at < $2`,
+		int64(day), db.Micros(day.Time()))
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for len(ids) > 0 {
+		batch := ids[:min(500, len(ids))]
+		ids = ids[len(batch):]
+		err := s.db.InTx(ctx, func(tx *db.Tx) error {
+			for _, id := range batch {
+				d, err := s.get(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				st, err := steps(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				w := clock(d, st)
+				status := cal.Status(w, tx.Now)
+				paused := time.Time{}
+				if status.State == workday.Paused {
+					paused = pauseStart(w)
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE proc_dossier SET due_day = $1, paused_at = $2, paused_days = $3 WHERE id = $4 AND version = $5`,
+					int64(status.Due), db.NullMicros(paused), int64(pausedDays(cal, w, tx.Now)), id, d.Version); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // --- catalogue ---

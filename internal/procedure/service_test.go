@@ -271,6 +271,9 @@ func TestTransferCountsOnceAndChargesTheLateHolder(t *testing.T) {
 		if _, err := s.Act(sys, x.ID, procedure.ActInput{Action: procedure.ActTransfer, Note: "x", AgencyID: "ag_nope", Version: x.Version}); !fieldErr(err, "agency_id") {
 			t.Fatalf("transfer to an unknown agency: %v", err)
 		}
+		if _, err := s.Act(sys, x.ID, procedure.ActInput{Action: procedure.ActTransfer, Note: "x", AgencyID: "ag_q_lc", Version: x.Version}); !fieldErr(err, "agency_id") {
+			t.Fatalf("transfer to a dissolved district committee: %v", err)
+		}
 		now = vn(2025, 9, 10, 9, 0)
 		x, err := s.Act(sys, x.ID, procedure.ActInput{Action: procedure.ActTransfer, Note: "Thuộc thẩm quyền Sở Tư pháp", AgencyID: "ag_stp", Version: x.Version})
 		if err != nil || x.AgencyID != "ag_stp" || x.Status != procedure.Received {
@@ -503,6 +506,29 @@ func TestCalendarDays(t *testing.T) {
 		// weekend, so Monday 5/5.
 		if got := workday.Day(receive(t, s, sys, p).DueDay); got != workday.Date(2025, 5, 5) {
 			t.Fatalf("due with 2/5 off: got %s, want 2025-05-05", got)
+		}
+		// A day off added later moves the open dossiers it falls into at
+		// once: received Monday 8/9, due Thursday 11/9; 10/9 off, due 12/9.
+		now = vn(2025, 9, 8, 9, 0)
+		open := receive(t, s, sys, p)
+		done := act(t, s, sys, receive(t, s, sys, p), procedure.ActStart, "")
+		now = vn(2025, 9, 9, 9, 0)
+		done = act(t, s, sys, done, procedure.ActApprove, "")
+		if err := s.SetCalendarDay(sys, procedure.CalendarDay{Day: workday.Date(2025, 9, 10), Off: true, Note: "Nghỉ đột xuất"}); err != nil {
+			t.Fatal(err)
+		}
+		x, _ := s.Dossier(sys, open.ID)
+		if workday.Day(x.DueDay) != workday.Date(2025, 9, 12) || x.Version != open.Version {
+			t.Fatalf("after the day off: due %s, version %d (was %d)", workday.Day(x.DueDay), x.Version, open.Version)
+		}
+		if y, _ := s.Dossier(sys, done.ID); y.DueDay != done.DueDay {
+			t.Fatalf("a finished dossier keeps its clock: %s, was %s", workday.Day(y.DueDay), workday.Day(done.DueDay))
+		}
+		if err := s.DeleteCalendarDay(sys, workday.Date(2025, 9, 10)); err != nil {
+			t.Fatal(err)
+		}
+		if x, _ := s.Dossier(sys, open.ID); workday.Day(x.DueDay) != workday.Date(2025, 9, 11) {
+			t.Fatalf("the day off removed: due %s", workday.Day(x.DueDay))
 		}
 		if days, _ := s.CalendarDays(sys); len(days) != 1 || !days[0].Off {
 			t.Fatalf("days: %+v", days)

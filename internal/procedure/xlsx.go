@@ -197,6 +197,9 @@ func catReadCSV(b []byte) ([][]string, error) {
 		if errors.Is(err, io.EOF) {
 			return recs, nil
 		}
+		for i := range rec {
+			rec[i] = csvUnsafe(rec[i])
+		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			return nil, apperr.New(apperr.Invalid, "procedure.import.csv_malformed", pe.StartLine)
@@ -477,6 +480,11 @@ func (s *Service) ExportCatalogue(ctx context.Context, w io.Writer, format strin
 		}
 		cw := csv.NewWriter(w)
 		cw.UseCRLF = true // Excel's line ends; a line break inside a cell stays quoted
+		for _, r := range rows {
+			for i := range r {
+				r[i] = csvSafe(r[i])
+			}
+		}
 		if err := cw.WriteAll(rows); err != nil {
 			return err
 		}
@@ -615,4 +623,21 @@ func catAnyRows(rows [][]string) [][]any {
 		}
 	}
 	return out
+}
+
+// csvSafe keeps a spreadsheet from running a cell as a formula: text that
+// starts with = + - @ (or a tab or CR) gets a leading apostrophe, which
+// Excel and LibreOffice show as text; csvUnsafe takes it off on import.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+func csvUnsafe(v string) string {
+	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(v[1])) {
+		return v[1:]
+	}
+	return v
 }
