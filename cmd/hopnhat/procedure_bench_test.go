@@ -146,16 +146,12 @@ func openProcBench(b *testing.B) (*procBench, error) {
 	return e, nil
 }
 
-// bareTrack answers a tracking request with the same two SELECTs the
-// service runs (the dossier with its procedure's name by code, then its
-// steps) and a JSON answer, with nothing of ours around it: no router,
-// middleware, rate limit, clock or agency names.
+// bareTrack answers a tracking request with the very SELECTs the service
+// runs (procedure.TrackQuery: the dossier with its procedure's name by code
+// or old code; then procedure.StepsQuery) and a JSON answer, with nothing of
+// ours around it: no router, middleware, rate limit, clock or agency names.
 func bareTrack(d *db.DB) http.Handler {
-	const lookup = `SELECT d.id, d.code, d.procedure_id, d.agency_id, d.ward_code, d.channel, d.applicant, d.citizen_id, d.phone, d.address,
-d.address_ward, d.papers, d.status, d.days, d.received_at, d.due_day, d.paused_at, d.paused_days, d.finished_at, d.returned_at,
-d.late_days, d.version, d.created_at, d.updated_at, p.name
-FROM proc_dossier d JOIN proc_procedure p ON p.id = d.procedure_id WHERE d.code = $1`
-	const steps = `SELECT seq, action, status, agency_id, actor, at, note FROM proc_step WHERE dossier_id = $1 ORDER BY seq`
+	lookup, steps := procedure.TrackQuery, procedure.StepsQuery
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Code, Factor string }
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
@@ -165,7 +161,7 @@ FROM proc_dossier d JOIN proc_procedure p ON p.id = d.procedure_id WHERE d.code 
 		var id, code, proc, agency, ward, channel, applicant, cid, phone, addr, addrWard, papers, status, name string
 		var days, received, due, pausedDays, late, version, created, updated int64
 		var paused, finished, returned sql.NullInt64
-		err := d.QueryRowContext(r.Context(), lookup, strings.ToUpper(in.Code)).Scan(&id, &code, &proc, &agency, &ward, &channel, &applicant,
+		err := d.QueryRowContext(r.Context(), lookup, strings.ToUpper(strings.TrimSpace(in.Code))).Scan(&id, &code, &proc, &agency, &ward, &channel, &applicant,
 			&cid, &phone, &addr, &addrWard, &papers, &status, &days, &received, &due, &paused, &pausedDays, &finished, &returned, &late,
 			&version, &created, &updated, &name)
 		if err != nil || !strings.HasSuffix(phone, in.Factor) {

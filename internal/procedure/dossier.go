@@ -276,6 +276,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, N
 				db.Micros(tx.Now)); err != nil {
 				return err
 			}
+			// Every code the dossier is found by, its own first (a clash
+			// there is a new code to draw; with an old one, the old
+			// code's problem).
+			if _, err := tx.ExecContext(ctx, `INSERT INTO proc_dossier_alias (code, dossier_id) VALUES ($1, $2)`, d.Code, d.ID); err != nil {
+				return err
+			}
 			for _, c := range d.Aliases {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO proc_dossier_alias (code, dossier_id) VALUES ($1, $2)`, c, d.ID); err != nil {
 					if apperr.Is(err, apperr.Conflict) {
@@ -407,13 +413,13 @@ func (s *Service) DossierByCode(ctx context.Context, code string) (Dossier, erro
 func (s *Service) idByCode(ctx context.Context, code string) (string, error) {
 	code = NormalizeCode(code)
 	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM proc_dossier WHERE code = $1
-UNION ALL SELECT dossier_id FROM proc_dossier_alias WHERE code = $1 LIMIT 1`, code).Scan(&id)
+	err := s.db.QueryRowContext(ctx, `SELECT dossier_id FROM proc_dossier_alias WHERE code = $1`, code).Scan(&id)
 	return id, db.NotFoundIfNoRows(err, "procedure.dossier_not_found")
 }
 
 func (s *Service) aliases(ctx context.Context, id string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT code FROM proc_dossier_alias WHERE dossier_id = $1 ORDER BY code`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT a.code FROM proc_dossier_alias a JOIN proc_dossier d ON d.id = a.dossier_id
+WHERE a.dossier_id = $1 AND a.code <> d.code ORDER BY a.code`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +442,7 @@ func (s *Service) Steps(ctx context.Context, dossierID string) ([]Step, error) {
 }
 
 func steps(ctx context.Context, q db.Querier, dossierID string) ([]Step, error) {
-	rows, err := q.QueryContext(ctx, `SELECT seq, action, status, agency_id, actor, at, note FROM proc_step WHERE dossier_id = $1 ORDER BY seq`, dossierID)
+	rows, err := q.QueryContext(ctx, StepsQuery, dossierID)
 	if err != nil {
 		return nil, err
 	}
@@ -714,8 +720,7 @@ func (s *Service) Dossiers(ctx context.Context, f DossierFilter) ([]Dossier, err
 	if q := strings.TrimSpace(f.Q); q != "" {
 		code := NormalizeCode(q)
 		// Three indexed lookups; an OR of them would read every dossier.
-		where = append(where, "id IN (SELECT id FROM proc_dossier WHERE code = "+arg(code)+
-			" UNION SELECT dossier_id FROM proc_dossier_alias WHERE code = "+arg(code)+
+		where = append(where, "id IN (SELECT dossier_id FROM proc_dossier_alias WHERE code = "+arg(code)+
 			" UNION SELECT id FROM proc_dossier WHERE citizen_id = "+arg(q)+")")
 	}
 	if f.Status != "" {

@@ -123,6 +123,7 @@ func Generate(ctx context.Context, d *db.DB, opt GenerateOptions) (res GenerateR
 			sink.add("proc_step", []any{x.ID, int64(j + 1), string(s.Action), string(s.Status), s.AgencyID, s.Actor, db.Micros(s.At), s.Note})
 		}
 		res.Steps += len(st)
+		sink.add("proc_dossier_alias", []any{x.Code, x.ID}) // every code a dossier is found by
 		if alias != "" {
 			sink.add("proc_dossier_alias", []any{alias, x.ID})
 			res.Aliases++
