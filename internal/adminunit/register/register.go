@@ -8,7 +8,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -44,9 +43,6 @@ type Service struct {
 
 	mu  sync.Mutex // one reload at a time
 	cur atomic.Pointer[loaded]
-	// missing is when the register was last found empty (unix nanoseconds):
-	// callers hear so without a query until recheck has passed.
-	missing atomic.Int64
 }
 
 // loaded is an index and the register generation it was built from, as of
@@ -71,16 +67,12 @@ var ErrNotImported = apperr.New(apperr.Conflict, "adminunit.not_imported")
 // the database at most every recheck whether another process changed the
 // register, and reloads when it did; meanwhile callers are not held up.
 func (s *Service) Index(ctx context.Context) (*adminunit.Index, error) {
-	c := s.cur.Load()
-	if c != nil && time.Since(c.checked) < recheck {
+	if c := s.cur.Load(); c != nil && time.Since(c.checked) < recheck {
 		return c.idx, nil
-	}
-	if m := s.missing.Load(); c == nil && m != 0 && time.Since(time.Unix(0, m)) < recheck {
-		return nil, ErrNotImported
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c = s.cur.Load()
+	c := s.cur.Load()
 	if c != nil && time.Since(c.checked) < recheck {
 		return c.idx, nil // another caller just checked
 	}
@@ -100,9 +92,6 @@ func (s *Service) Index(ctx context.Context) (*adminunit.Index, error) {
 	}
 	start := time.Now()
 	idx, gen, err := s.load(ctx)
-	if errors.Is(err, ErrNotImported) {
-		s.missing.Store(time.Now().UnixNano())
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +102,6 @@ func (s *Service) Index(ctx context.Context) (*adminunit.Index, error) {
 
 // invalidate makes the next Index call ask the database.
 func (s *Service) invalidate() {
-	s.missing.Store(0)
 	if c := s.cur.Load(); c != nil {
 		s.cur.Store(&loaded{idx: c.idx, gen: c.gen})
 	}
