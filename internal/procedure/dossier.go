@@ -42,7 +42,14 @@ func newCode(received time.Time) string {
 // O for 0 and I or L for 1.
 func NormalizeCode(s string) string {
 	// "HS" itself has no O, I or L, so the replacements leave it alone.
-	return codeReader.Replace(strings.ToUpper(strings.TrimSpace(s)))
+	s = codeReader.Replace(strings.ToUpper(strings.TrimSpace(s)))
+	// One of our codes typed without its dashes, or with spaces for them:
+	// HS2611QV86P6QD is HS2611-QV86-P6QD.
+	if bare := strings.ReplaceAll(s, "-", ""); len(bare) == 14 && strings.HasPrefix(bare, "HS") && digitsOnly(bare[2:6]) == bare[2:6] &&
+		strings.Trim(bare[6:], codeAlphabet) == "" {
+		return bare[:6] + "-" + bare[6:10] + "-" + bare[10:]
+	}
+	return s
 }
 
 var codeReader = strings.NewReplacer(" ", "", "O", "0", "I", "1", "L", "1")

@@ -374,6 +374,12 @@ func TestScopeTrackingAndReassignment(t *testing.T) {
 		if tr, err := s.Track(anon, strings.ToLower(mine.Code), "5678"); err != nil || tr.Procedure != "Đăng ký khai sinh" || len(tr.Steps) != 1 || tr.Steps[0].Agency != "UBND phường Lê Chân" {
 			t.Fatalf("track by phone: %+v, %v", tr, err)
 		}
+		if _, err := s.Track(anon, strings.ReplaceAll(strings.ToLower(mine.Code), "-", " "), "5678"); err != nil {
+			t.Fatalf("track a code typed with spaces for its dashes: %v", err)
+		}
+		if _, err := s.Track(anon, strings.ReplaceAll(mine.Code, "-", ""), "5678"); err != nil {
+			t.Fatalf("track a code typed without its dashes: %v", err)
+		}
 		if _, err := s.Track(anon, mine.Code, "1234"); err != nil {
 			t.Fatalf("track by citizen ID: %v", err)
 		}
