@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -10,8 +11,12 @@ import (
 	"hopnhat/internal/org"
 	"hopnhat/internal/platform/db"
 	"hopnhat/internal/platform/dbtest"
+	"hopnhat/internal/platform/reqctx"
 	"hopnhat/internal/procedure"
 )
+
+// rawKey finds a message key shown instead of its text.
+var rawKey = regexp.MustCompile(`>\s*(?:procedure|dossier|stats|track|merger|org|nav|flash|error|common)\.[a-z_]+(?:\.[a-z_]+)*\s*<`)
 
 // TestDemoLoads runs what serve --demo runs on an empty database, twice,
 // and checks what the brief says the demo holds.
@@ -109,6 +114,20 @@ func TestDemoLoads(t *testing.T) {
 		}
 		if n, _ := a.auth.CountUsers(ctx); n == 0 {
 			t.Fatal("no demo accounts")
+		}
+		// Every main page answers with the demo's data, in Vietnamese, with
+		// no raw message key.
+		p := seed(t, a)
+		if !rawKey.MatchString("<td> stats.on_time_rate </td>") {
+			t.Fatal("the raw-key check matches nothing")
+		}
+		for _, path := range []string{"/", "/procedures", "/procedures/calendar?year=2026", "/dossiers", "/dossiers?state=overdue",
+			"/dossiers/stats", "/dossiers/" + mine[0].ID, "/dossiers/" + mine[0].ID + "/receipt", "/mergers/" + hp.ID + "/dashboard",
+			"/mergers/" + hp.ID + "/report", "/agencies"} {
+			body := getPage(t, a, p, reqctx.RoleAdmin, path)
+			if k := rawKey.FindString(body); k != "" {
+				t.Errorf("%s shows the raw key %q", path, k)
+			}
 		}
 	})
 }
