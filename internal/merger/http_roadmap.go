@@ -217,16 +217,23 @@ func (h *Handlers) apiUpdateTask(w http.ResponseWriter, r *http.Request) error {
 	return web.WriteJSON(w, http.StatusOK, map[string]any{"task": taskToJSON(t, h.s.db.Now())})
 }
 
+// roadmapOf reads a merger, its tasks and the names of the agencies that
+// may lead them.
+func (h *Handlers) roadmapOf(ctx context.Context, id string) (Merger, []Task, map[string]string, error) {
+	m, err := h.s.Merger(ctx, id)
+	if err != nil {
+		return m, nil, nil, err
+	}
+	ts, err := h.s.Tasks(ctx, m.ID)
+	if err != nil {
+		return m, nil, nil, err
+	}
+	owners, err := h.s.Owners(ctx, m)
+	return m, ts, ownerNames(owners), err
+}
+
 func (h *Handlers) apiProgress(w http.ResponseWriter, r *http.Request) error {
-	m, err := h.s.Merger(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	ts, err := h.s.Tasks(r.Context(), m.ID)
-	if err != nil {
-		return err
-	}
-	owners, err := h.s.Owners(r.Context(), m)
+	_, ts, names, err := h.roadmapOf(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -235,7 +242,7 @@ func (h *Handlers) apiProgress(w http.ResponseWriter, r *http.Request) error {
 	for _, p := range Progress(ts, now) {
 		phases = append(phases, groupJSON{Phase: p.Name, Tasks: p.Tasks, Done: p.Done, Progress: p.Progress, Overdue: p.Overdue, AtRisk: p.AtRisk})
 	}
-	for _, p := range AgencyProgress(ts, now, ownerNames(owners)) {
+	for _, p := range AgencyProgress(ts, now, names) {
 		agencies = append(agencies, groupJSON{AgencyID: p.Key, Agency: p.Name, Tasks: p.Tasks, Done: p.Done, Progress: p.Progress,
 			Overdue: p.Overdue, AtRisk: p.AtRisk})
 	}
@@ -625,20 +632,11 @@ type dashboardView struct {
 }
 
 func (h *Handlers) dashboardPage(w http.ResponseWriter, r *http.Request) error {
-	m, err := h.s.Merger(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	ts, err := h.s.Tasks(r.Context(), m.ID)
-	if err != nil {
-		return err
-	}
-	owners, err := h.s.Owners(r.Context(), m)
+	m, ts, names, err := h.roadmapOf(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	now := h.s.db.Now()
-	names := ownerNames(owners)
 	v := dashboardView{Merger: m, Phases: Progress(ts, now), Agencies: AgencyProgress(ts, now, names), Tasks: len(ts),
 		Gantt: ganttOf(ts, now), AsOf: now, Owners: names}
 	for _, t := range ts {
