@@ -65,10 +65,13 @@ func (s *Service) Track(ctx context.Context, code, factor string) (Tracking, err
 	if err != nil {
 		return Tracking{}, err
 	}
-	c, err := s.ClockOf(ctx, d, st)
+	// The state and due day only: who held it how long is not the
+	// public's, and the day-by-day share is the costly part of the clock.
+	cal, err := s.Calendar(ctx)
 	if err != nil {
 		return Tracking{}, err
 	}
+	c := cal.Status(clock(d, st), s.db.Now())
 	t := Tracking{Code: d.Code, Procedure: procName, Status: d.Status, State: c.State, ReceivedAt: d.ReceivedAt, Due: c.Due,
 		DueKnown: c.DueKnown, FinishedAt: d.FinishedAt, ReturnedAt: d.ReturnedAt}
 	for _, x := range st {
