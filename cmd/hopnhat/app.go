@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"hopnhat/internal/adminunit"
 	"hopnhat/internal/adminunit/register"
+	"hopnhat/internal/exchange"
 	"hopnhat/internal/merger"
 	"hopnhat/internal/org"
 	"hopnhat/internal/platform/audit"
@@ -31,7 +35,7 @@ var version = "dev"
 // modules lists every module's migrations, in the order they apply.
 func modules() []db.Module {
 	return []db.Module{audit.Migrations, auth.Migrations, jobs.Migrations, register.Migrations, org.Migrations, merger.Migrations,
-		procedure.Migrations}
+		procedure.Migrations, exchange.Migrations}
 }
 
 // app is hopnhat assembled: the database, the services and the HTTP handler.
@@ -45,6 +49,8 @@ type app struct {
 	org      *org.Service
 	merger   *merger.Service
 	procs    *procedure.Service
+	xchg     *exchange.Service
+	gateway  http.Handler // /gw/…: the exchange gateway, with its own keys, limits and log
 	ui       *web.UI
 	router   *web.Router
 	registry *prometheus.Registry
@@ -87,6 +93,10 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 	a.merger = merger.NewService(d, log)
 	a.merger.UseAgencies(mergerAgencies{a.org})
 	a.procs = procedure.NewService(d, log, procedureAgencies{a.org}, procedureAddresses{a.units})
+	a.xchg = exchange.NewService(d, log)
+	a.xchg.UseMetrics(exchange.NewMetrics(a.registry, a.xchg))
+	a.xchg.SetRetention(cfg.GatewayLogDays)
+	a.gateway = a.xchg.Proxy(log)
 	if a.auth, err = newAuth(d, log, cfg, a.units); err != nil {
 		return nil, err
 	}
@@ -134,6 +144,11 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	procH.LimitTracking(cfg.TrackRate)
 	procH.Register(a.router)
+	xchgH, err := exchange.NewHandlers(a.xchg, a.ui)
+	if err != nil {
+		return nil, err
+	}
+	xchgH.Register(a.router)
 
 	if err := a.router.Validate(); err != nil {
 		return nil, err
@@ -152,7 +167,51 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 		web.LimitBody(cfg.BodyLimit, a.ui, largerBodies(register.LargerBodies(), org.LargerBodies(), procedure.LargerBodies())),
 		auth.Middleware(a.auth, a.ui),
 	)
+	if cfg.GatewayAddr == "" {
+		a.handler = withGateway(a.handler, a.gateway)
+	}
 	return a, nil
+}
+
+// withGateway sends /gw/… to the gateway, which checks its own keys and limits
+// and writes its own log, and everything else to the pages. It does not go
+// through a ServeMux, which would clean the path and redirect.
+func withGateway(pages, gateway http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, exchange.PathPrefix) {
+			gateway.ServeHTTP(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
+}
+
+// gatewayHandler is what the gateway's own listener serves: /gw/…, and
+// /healthz, /readyz and /metrics for the load balancer and monitoring.
+func (a *app) gatewayHandler() http.Handler {
+	metrics := promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, exchange.PathPrefix):
+			a.gateway.ServeHTTP(w, r)
+		case r.URL.Path == "/healthz" && r.Method == http.MethodGet:
+			_ = web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": version})
+		case r.URL.Path == "/readyz" && r.Method == http.MethodGet:
+			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+			defer cancel()
+			if err := a.ready(ctx); err != nil {
+				_ = web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+				return
+			}
+			_ = web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		case r.URL.Path == "/metrics" && r.Method == http.MethodGet:
+			metrics.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"type":"about:blank","title":"Không tìm thấy","status":404,"detail":"Cổng trao đổi chỉ phục vụ /gw/{dịch vụ}/…"}`+"\n")
+		}
+	})
 }
 
 // largerBodies merges the modules' lists of paths with larger body limits.

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/user"
 	"sync"
@@ -82,19 +85,91 @@ func runServe(ctx context.Context, cfg *config, out, errw io.Writer) error {
 			log.Error("job runner stopped", "err", err)
 		}
 	}()
-	srv := web.NewServer(cfg.Addr, a.handler, log)
-	err = web.Serve(ctx, srv, web.ServerConfig{Addr: cfg.Addr, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, ShutdownTimeout: cfg.ShutdownTimeout}, log,
-		func(addr net.Addr) {
-			scheme := "http"
-			if cfg.TLSCert != "" {
-				scheme = "https"
-			}
-			log.Info("listening", "addr", addr.String(), "database", d.Dialect().String())
-			fmt.Fprintf(out, "hopnhat đang chạy / is running: %s://%s\n", scheme, addr)
-		})
+	// The gateway's background work stops after the servers: it writes the
+	// message-log records of the last calls they finished.
+	gw := startGateway(context.WithoutCancel(ctx), a)
+	defer gw()
+	listeners := []listener{{addr: cfg.Addr, handler: a.handler, tlsCert: cfg.TLSCert, tlsKey: cfg.TLSKey, what: "hopnhat"}}
+	if cfg.GatewayAddr != "" {
+		l, err := gatewayListener(cfg, a, cfg.GatewayAddr)
+		if err != nil {
+			return err
+		}
+		listeners = append(listeners, l)
+	}
+	err = serveAll(ctx, cfg, log, out, listeners)
 	stop()
 	wg.Wait()
 	return err
+}
+
+// listener is one address hopnhat serves.
+type listener struct {
+	addr, tlsCert, tlsKey string
+	handler               http.Handler
+	clientCAs             *x509.CertPool
+	what                  string // how the start line names it
+}
+
+// gatewayListener is the gateway's own address, with its TLS and client
+// authorities.
+func gatewayListener(cfg *config, a *app, addr string) (listener, error) {
+	cas, err := cfg.gatewayClientCAs()
+	if err != nil {
+		return listener{}, err
+	}
+	return listener{addr: addr, handler: a.gatewayHandler(), tlsCert: cfg.GatewayCert, tlsKey: cfg.GatewayKey,
+		clientCAs: cas, what: "hopnhat gateway"}, nil
+}
+
+// serveAll serves every listener until ctx is done, then shuts them all down
+// gracefully; the first to fail stops the others.
+func serveAll(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer, ls []listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(ls))
+	var mu sync.Mutex // one start line at a time
+	for _, l := range ls {
+		go func() {
+			srv := web.NewServer(l.addr, l.handler, log)
+			err := web.Serve(ctx, srv, web.ServerConfig{Addr: l.addr, TLSCert: l.tlsCert, TLSKey: l.tlsKey,
+				ShutdownTimeout: cfg.ShutdownTimeout, ClientCAs: l.clientCAs, ReusePort: cfg.ReusePort}, log,
+				func(addr net.Addr) {
+					scheme := "http"
+					if l.tlsCert != "" {
+						scheme = "https"
+					}
+					log.Info("listening", "what", l.what, "addr", addr.String())
+					mu.Lock()
+					fmt.Fprintf(out, "%s đang chạy / is running: %s://%s\n", l.what, scheme, addr)
+					mu.Unlock()
+				})
+			cancel()
+			errs <- err
+		}()
+	}
+	var first error
+	for range ls {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// startGateway runs the gateway's background work (message log, catalogue
+// poll, health checks, retention); the returned func stops it and waits.
+func startGateway(ctx context.Context, a *app) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.xchg.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // ensureAdmin creates the first administrator when there is no account at all

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,6 +33,14 @@ type config struct {
 	Demo            bool
 	TrustedProxies  string
 	TrackRate       int // public dossier lookups a minute per client address; 0: the default
+	ReusePort       bool
+
+	// The exchange gateway (LGSP).
+	GatewayAddr     string // serve /gw/ on its own listener; empty: on Addr
+	GatewayLogDays  int
+	GatewayCert     string // PEM certificate and key of the gateway's own listener
+	GatewayKey      string
+	GatewayClientCA string // PEM authorities whose client certificates the gateway accepts
 
 	argon2 auth.Argon2Params // tests lower the cost; zero means auth.DefaultArgon2
 }
@@ -52,6 +61,11 @@ var envDoc = []struct{ Name, Default, Meaning string }{
 	{"HOPNHAT_SHUTDOWN_TIMEOUT", "30s", "time in-flight requests get to finish on SIGTERM"},
 	{"HOPNHAT_TRUSTED_PROXIES", "(empty)", "CIDRs of reverse proxies whose X-Forwarded-For is believed"},
 	{"HOPNHAT_TRACK_RATE", "10", "public dossier lookups (/tra-cuu) a minute per client address (429 beyond)"},
+	{"HOPNHAT_REUSE_PORT", "false", "listen with SO_REUSEPORT, so a new process can take over the address before the old one stops"},
+	{"HOPNHAT_GATEWAY_ADDR", "(empty: /gw/ on HOPNHAT_ADDR)", "serve the exchange gateway on its own address; `hopnhat gateway` defaults to 127.0.0.1:8090"},
+	{"HOPNHAT_GATEWAY_LOG_DAYS", "90", "days the gateway's message log is kept"},
+	{"HOPNHAT_GATEWAY_TLS_CERT / HOPNHAT_GATEWAY_TLS_KEY", "(empty)", "PEM certificate and key: the gateway's own listener speaks HTTPS"},
+	{"HOPNHAT_GATEWAY_CLIENT_CA", "(empty)", "PEM authorities: the gateway accepts their client certificates (mutual TLS) in place of a key"},
 }
 
 func env(name, def string) string {
@@ -97,10 +111,48 @@ func addServeFlags(fs *pflag.FlagSet, c *config) {
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("HOPNHAT_TRUSTED_PROXIES", ""), "CIDR của proxy ngược được tin X-Forwarded-For / reverse-proxy CIDRs whose X-Forwarded-For is believed (HOPNHAT_TRUSTED_PROXIES)")
 	rate, _ := strconv.Atoi(env("HOPNHAT_TRACK_RATE", "10"))
 	fs.IntVar(&c.TrackRate, "track-rate", rate, "số lần tra cứu hồ sơ mỗi phút của một địa chỉ / public dossier lookups a minute per client address (HOPNHAT_TRACK_RATE)")
+	addListenFlags(fs, c)
+	fs.StringVar(&c.GatewayAddr, "gateway-addr", env("HOPNHAT_GATEWAY_ADDR", ""), "phục vụ cổng trao đổi /gw/ ở địa chỉ riêng / serve the exchange gateway on its own address (HOPNHAT_GATEWAY_ADDR)")
 	fs.BoolVar(&c.Demo, "demo", false, "nạp dữ liệu mẫu vào cơ sở dữ liệu trống / load demo data into an empty database")
 }
 
+// addListenFlags binds what serve and gateway share about the gateway and
+// the listeners.
+func addListenFlags(fs *pflag.FlagSet, c *config) {
+	fs.BoolVar(&c.ReusePort, "reuse-port", envBool("HOPNHAT_REUSE_PORT"), "nghe với SO_REUSEPORT để khởi động lại không gián đoạn / listen with SO_REUSEPORT for restarts without refused connections (HOPNHAT_REUSE_PORT)")
+	days, _ := strconv.Atoi(env("HOPNHAT_GATEWAY_LOG_DAYS", "90"))
+	fs.IntVar(&c.GatewayLogDays, "gateway-log-days", days, "số ngày giữ nhật ký cổng trao đổi / days the gateway's message log is kept (HOPNHAT_GATEWAY_LOG_DAYS)")
+	fs.StringVar(&c.GatewayCert, "gateway-tls-cert", env("HOPNHAT_GATEWAY_TLS_CERT", ""), "chứng thư PEM của cổng trao đổi / PEM certificate of the gateway's listener (HOPNHAT_GATEWAY_TLS_CERT)")
+	fs.StringVar(&c.GatewayKey, "gateway-tls-key", env("HOPNHAT_GATEWAY_TLS_KEY", ""), "khóa PEM của cổng trao đổi / PEM key of the gateway's listener (HOPNHAT_GATEWAY_TLS_KEY)")
+	fs.StringVar(&c.GatewayClientCA, "gateway-client-ca", env("HOPNHAT_GATEWAY_CLIENT_CA", ""), "CA cấp chứng thư máy khách được chấp nhận (mTLS) / PEM authorities of accepted client certificates (HOPNHAT_GATEWAY_CLIENT_CA)")
+}
+
+// gatewayClientCAs reads --gateway-client-ca; nil when it is not set.
+func (c *config) gatewayClientCAs() (*x509.CertPool, error) {
+	if c.GatewayClientCA == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(c.GatewayClientCA)
+	if err != nil {
+		return nil, fmt.Errorf("--gateway-client-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("--gateway-client-ca: %s holds no PEM certificate", c.GatewayClientCA)
+	}
+	return pool, nil
+}
+
 func (c *config) validate() error {
+	if (c.GatewayCert == "") != (c.GatewayKey == "") {
+		return fmt.Errorf("--gateway-tls-cert and --gateway-tls-key go together")
+	}
+	if c.GatewayClientCA != "" && c.GatewayCert == "" {
+		return fmt.Errorf("--gateway-client-ca needs the gateway's own TLS (--gateway-tls-cert, --gateway-tls-key)")
+	}
+	if c.GatewayLogDays < 1 {
+		return fmt.Errorf("--gateway-log-days must be at least 1")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}

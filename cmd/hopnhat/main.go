@@ -55,7 +55,7 @@ Bắt đầu / Start:  hopnhat serve --demo   (http://127.0.0.1:8080)`,
 		serveCmd(cfg), migrateCmd(cfg), userCmd(cfg), apikeyCmd(cfg), auditCmd(cfg), demoCmd(cfg),
 		backupCmd(cfg), restoreCmd(cfg), routesCmd(cfg), jobsCmd(cfg), adminunitCmd(cfg), addressCmd(cfg), agencyCmd(cfg), generateCmd(cfg), versionCmd(),
 	)
-	root.AddCommand(procedureCmd(cfg))
+	root.AddCommand(procedureCmd(cfg), gatewayCmd(cfg))
 	return root
 }
 

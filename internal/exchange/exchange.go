@@ -30,8 +30,11 @@ const (
 // Cutover says which LGSP answers a service while integrations move.
 type Cutover string
 
-// The cutover modes. Only stored for now; the proxy always uses the
-// primary (and, on failure, the backup) upstream.
+// The cutover modes. The primary URL is the service in the merged province's
+// systems; the backup URL is the legacy LGSP's. Old: the legacy LGSP answers
+// (the new system takes over only when it is down); shadow: the legacy LGSP
+// answers and GET/HEAD calls are repeated to the new system and compared;
+// new: the new system answers, the legacy LGSP is its backup.
 const (
 	CutoverOld    Cutover = "old"
 	CutoverShadow Cutover = "shadow"
@@ -52,6 +55,7 @@ type ServiceDef struct {
 	DocsURL       string
 	Status        Status
 	Cutover       Cutover
+	HealthPath    string // below each upstream's URL; empty: the URL itself
 	Version       int64
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
@@ -74,6 +78,7 @@ type ServiceInput struct {
 	DocsURL       string
 	Status        Status
 	Cutover       Cutover
+	HealthPath    string
 }
 
 // Consumer is a system that calls services through the gateway.
@@ -113,7 +118,7 @@ type Grant struct {
 	ConsumerID    string
 	ServiceID     string
 	Methods       []string // upper case, sorted
-	RatePerMinute int      // 0: no limit (not enforced yet)
+	RatePerMinute int      // 0: no limit
 }
 
 // Allows reports whether the grant covers method; GET covers HEAD.

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -33,23 +35,34 @@ var errUpstreamTimeout = errors.New("upstream did not answer in time")
 
 type callKey struct{}
 
+// upstreamTarget is one upstream a call may go to.
+type upstreamTarget struct {
+	role string // primary or backup
+	base string // the service's URL for it, the breaker's key
+	url  *url.URL
+}
+
 // call is what the proxy knows about one request while it is forwarded.
 type call struct {
 	def         ServiceDef
+	consumerID  string
 	reqID       string
-	primary     *url.URL
-	backup      *url.URL // nil: no failover for this call
-	replay      []byte   // the whole request body, when backup is set
+	targets     []upstreamTarget // in the order to try; the second only on failover
+	replay      []byte           // the whole request body, when there is a second target
+	canReplay   bool             // replay holds the body (or there is none)
 	dialTimeout time.Duration
 	tooLarge    atomic.Bool
 	headers     *time.Timer // fires errUpstreamTimeout; stopped when headers arrive
+	rec         *Message
+	shadow      *shadowCapture // the legacy answer being kept for a shadow comparison
 }
 
 // gateway is the proxy handler.
 type gateway struct {
-	s   *Service
-	log *slog.Logger
-	rp  *httputil.ReverseProxy
+	s               *Service
+	log             *slog.Logger
+	rp              *httputil.ReverseProxy
+	shadowTransport http.RoundTripper
 }
 
 // Proxy returns the gateway handler for /gw/{service}/{rest...}. It forwards a
@@ -80,9 +93,10 @@ func (s *Service) Proxy(log *slog.Logger) http.Handler {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+	g.shadowTransport = base
 	g.rp = &httputil.ReverseProxy{
 		Rewrite:        g.rewrite,
-		Transport:      &failover{base: base, log: log},
+		Transport:      &failover{s: s, base: base, log: log},
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.proxyError,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -163,87 +177,214 @@ func (b watchedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// countingWriter counts what the caller receives and keeps the status.
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (w *countingWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// countingBody counts what the caller sent.
+type countingBody struct {
+	io.ReadCloser
+	n *int64
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	*b.n += int64(n)
+	return n, err
+}
+
+// maxLoggedPath bounds the path kept in the message log.
+const maxLoggedPath = 1000
+
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	reqID := r.Header.Get("X-Request-Id")
 	if !requestIDRE.MatchString(reqID) {
 		reqID = strings.ToLower(rand.Text())
 	}
 	w.Header().Set("X-Request-Id", reqID)
+	path := r.URL.EscapedPath()
+	if len(path) > maxLoggedPath {
+		path = path[:maxLoggedPath]
+	}
+	rec := &Message{At: start.UTC(), Method: r.Method, Path: path, RequestID: reqID}
+	cw := &countingWriter{ResponseWriter: w}
+	var bytesIn int64
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = countingBody{r.Body, &bytesIn}
+	}
+	c := &call{reqID: reqID, rec: rec}
+	defer func() {
+		rec.Status, rec.BytesOut, rec.BytesIn, rec.Latency = cw.status, cw.n, bytesIn, time.Since(start)
+		if rec.Status == 0 { // the caller went away before an answer
+			rec.Status = 499
+		}
+		rec.ID = g.s.msg.nextID(rec.At)
+		g.s.metrics().observe(rec)
+		g.s.msg.add(entry{msg: rec})
+		if c.shadow != nil {
+			g.shadowCall(r, c)
+		}
+	}()
+	g.serve(cw, r, c)
+}
+
+// serve checks the call and forwards it.
+func (g *gateway) serve(w http.ResponseWriter, r *http.Request, c *call) {
 	code, erest, rest, err := splitPath(r.URL.EscapedPath())
 	if err != nil {
-		g.fail(w, r, reqID, err)
+		g.fail(w, r, c, err)
 		return
 	}
-	key := presentedKey(r)
-	if key == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="hopnhat-gw"`)
-		g.fail(w, r, reqID, apperr.New(apperr.Unauthenticated, "exchange.key_missing"))
-		return
+	consumer, def, grant, err := g.authorize(r, code)
+	c.rec.ConsumerID = consumer.ID
+	if def.Code != "" {
+		c.rec.ServiceCode = def.Code
 	}
-	consumer, def, _, err := g.s.Authorize(r.Context(), key, code, r.Method)
 	if err != nil {
 		if apperr.Is(err, apperr.Unauthenticated) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hopnhat-gw", error="invalid_token"`)
 		}
-		g.fail(w, r, reqID, err)
+		g.fail(w, r, c, err)
 		return
 	}
-	c := &call{def: def, reqID: reqID}
-	if c.primary, err = target(def.PrimaryURL, erest, rest, r.URL.RawQuery); err != nil {
-		g.fail(w, r, reqID, err)
+	if rate := float64(grant.RatePerMinute); rate > 0 {
+		if ok, wait := g.s.lim.AllowRate(consumer.ID+"/"+def.ID, rate, rate); !ok {
+			g.fail(w, r, c, &apperr.Error{Kind: apperr.TooManyRequests, Key: "exchange.rate_limited",
+				RetryAfter: max(1, int(math.Ceil(wait.Seconds())))})
+			return
+		}
+	}
+	c.def, c.consumerID = def, consumer.ID
+	if c.targets, err = g.route(def, erest, rest, r.URL.RawQuery); err != nil {
+		g.fail(w, r, c, err)
 		return
 	}
 	if r.ContentLength > def.MaxBodyBytes {
-		g.fail(w, r, reqID, apperr.New(apperr.TooLarge, "exchange.body_too_large"))
+		g.fail(w, r, c, apperr.New(apperr.TooLarge, "exchange.body_too_large"))
 		return
 	}
-	r.Body = watchedBody{http.MaxBytesReader(w, r.Body, def.MaxBodyBytes), c}
-	if def.BackupURL != "" && retryable(r) {
-		if c.backup, err = target(def.BackupURL, erest, rest, r.URL.RawQuery); err != nil {
-			g.fail(w, r, reqID, err)
-			return
-		}
-		if !g.bufferBody(w, r, c) {
-			return
-		}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = watchedBody{http.MaxBytesReader(w, r.Body, def.MaxBodyBytes), c}
+	}
+	if len(c.targets) > 1 && !g.bufferBody(w, r, c) {
+		return
 	}
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	c.headers = time.AfterFunc(def.Timeout(), func() { cancel(errUpstreamTimeout) })
 	defer c.headers.Stop()
-	if c.backup != nil {
+	if len(c.targets) > 1 {
 		c.dialTimeout = min(def.Timeout()/2, 5*time.Second)
 	}
-	g.log.DebugContext(ctx, "gateway call", "request_id", reqID, "service", def.Code, "consumer_id", consumer.ID, "method", r.Method)
 	g.rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callKey{}, c)))
+}
+
+// authorize identifies the caller by its key or, without one, by a verified
+// client certificate, and checks its grant.
+func (g *gateway) authorize(r *http.Request, code string) (Consumer, ServiceDef, Grant, error) {
+	if key := presentedKey(r); key != "" {
+		return g.s.Authorize(r.Context(), key, code, r.Method)
+	}
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.PeerCertificates) > 0 {
+		return g.s.AuthorizeCert(r.Context(), CertFingerprint(r.TLS.PeerCertificates[0].Raw), code, r.Method)
+	}
+	return Consumer{}, ServiceDef{}, Grant{}, apperr.New(apperr.Unauthenticated, "exchange.key_missing")
+}
+
+// route lists the upstreams to try, in order: the cutover mode decides which
+// answers, and an upstream whose circuit is open is tried last. When every
+// upstream's circuit is open and none is due for a trial, it refuses the call
+// at once rather than keep a caller waiting on a dead upstream.
+func (g *gateway) route(def ServiceDef, erest, rest, rawQuery string) ([]upstreamTarget, error) {
+	roles := []string{"primary", "backup"}
+	if def.Cutover != CutoverNew {
+		roles = []string{"backup", "primary"}
+	}
+	var out []upstreamTarget
+	for _, role := range roles {
+		base := def.PrimaryURL
+		if role == "backup" {
+			base = def.BackupURL
+		}
+		if base == "" {
+			continue
+		}
+		u, err := target(base, erest, rest, rawQuery)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, upstreamTarget{role: role, base: base, url: u})
+	}
+	now := time.Now()
+	first := g.s.ups.get(out[0].base)
+	if first.usable(now) {
+		return out, nil
+	}
+	if len(out) > 1 {
+		second := g.s.ups.get(out[1].base)
+		if second.usable(now) {
+			return []upstreamTarget{out[1], out[0]}, nil
+		}
+		if !first.open(now) || !second.open(now) {
+			return out, nil // unhealthy by the checks but not by the calls: try anyway
+		}
+	} else if !first.open(now) {
+		return out, nil
+	}
+	wait := time.Until(time.Unix(0, first.openUntil.Load()))
+	return nil, &apperr.Error{Kind: apperr.Unavailable, Key: "exchange.circuit_open", RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
 }
 
 // bufferBody reads a body of up to replayLimit into c.replay so it can be
 // sent again; a larger body is streamed as usual and not retried. It writes
 // the error and returns false when the body cannot be read.
 func (g *gateway) bufferBody(w http.ResponseWriter, r *http.Request, c *call) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		c.canReplay = true
+		return true
+	}
 	if r.ContentLength > replayLimit {
-		c.backup = nil
 		return true
 	}
 	buf, err := io.ReadAll(io.LimitReader(r.Body, replayLimit+1))
 	if err != nil {
 		if c.tooLarge.Load() {
-			g.fail(w, r, c.reqID, apperr.New(apperr.TooLarge, "exchange.body_too_large"))
+			g.fail(w, r, c, apperr.New(apperr.TooLarge, "exchange.body_too_large"))
 		} else {
-			g.fail(w, r, c.reqID, apperr.Wrapf(apperr.Invalid, "exchange.body_unreadable", err))
+			g.fail(w, r, c, apperr.Wrapf(apperr.Invalid, "exchange.body_unreadable", err))
 		}
 		return false
 	}
 	if len(buf) > replayLimit {
-		c.backup = nil
 		r.Body = struct {
 			io.Reader
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
 		return true
 	}
-	c.replay = buf
+	c.replay, c.canReplay = buf, true
 	r.Body = io.NopCloser(bytes.NewReader(buf))
 	r.ContentLength = int64(len(buf))
 	return true
@@ -251,7 +392,7 @@ func (g *gateway) bufferBody(w http.ResponseWriter, r *http.Request, c *call) bo
 
 func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
 	c := pr.In.Context().Value(callKey{}).(*call)
-	u := *c.primary
+	u := *c.targets[0].url
 	pr.Out.URL = &u
 	pr.Out.Host = ""
 	pr.SetXForwarded()
@@ -264,8 +405,14 @@ func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
 }
 
 func (g *gateway) modifyResponse(resp *http.Response) error {
-	if c, ok := resp.Request.Context().Value(callKey{}).(*call); ok {
-		resp.Header.Set("X-Request-Id", c.reqID)
+	c, ok := resp.Request.Context().Value(callKey{}).(*call)
+	if !ok {
+		return nil
+	}
+	resp.Header.Set("X-Request-Id", c.reqID)
+	if c.def.Cutover == CutoverShadow && c.rec.Upstream == "backup" &&
+		(resp.Request.Method == http.MethodGet || resp.Request.Method == http.MethodHead) {
+		g.captureForShadow(resp, c)
 	}
 	return nil
 }
@@ -273,33 +420,45 @@ func (g *gateway) modifyResponse(resp *http.Response) error {
 func (g *gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	c, ok := r.Context().Value(callKey{}).(*call)
 	if !ok {
-		c = &call{}
+		c = &call{rec: &Message{}}
 	}
+	c.rec.Upstream = ""
 	var mbe *http.MaxBytesError
 	switch {
 	case c.tooLarge.Load() || errors.As(err, &mbe):
-		g.fail(w, r, c.reqID, apperr.New(apperr.TooLarge, "exchange.body_too_large"))
+		g.fail(w, r, c, apperr.New(apperr.TooLarge, "exchange.body_too_large"))
 	case errors.Is(context.Cause(r.Context()), errUpstreamTimeout):
 		g.log.WarnContext(r.Context(), "gateway upstream timeout", "request_id", c.reqID, "service", c.def.Code)
-		g.fail(w, r, c.reqID, apperr.New(apperr.Unavailable, "exchange.upstream_timeout"))
+		g.fail(w, r, c, apperr.New(apperr.Unavailable, "exchange.upstream_timeout"))
+	case r.Context().Err() != nil:
+		// The caller went away; there is no one to answer.
+		c.rec.Problem = "exchange.client_gone"
 	default:
 		g.log.WarnContext(r.Context(), "gateway upstream failed", "request_id", c.reqID, "service", c.def.Code, "err", err)
-		g.fail(w, r, c.reqID, apperr.Wrapf(apperr.Unavailable, "exchange.upstream_unavailable", err))
+		g.fail(w, r, c, apperr.Wrapf(apperr.Unavailable, "exchange.upstream_unavailable", err))
 	}
 }
 
-// failover sends a call to the primary upstream and, once, to the backup.
+// failover sends a call to its first upstream and, once, to the second.
 type failover struct {
+	s    *Service
 	base http.RoundTripper
 	log  *slog.Logger
 }
 
-// primaryDown reports whether the primary could not take the call: it could
-// not be reached, or a proxy in front of it said so.
-func primaryDown(resp *http.Response, err error) bool {
+// dialFailed reports whether err means the request never left: the upstream
+// could not be reached, so sending it elsewhere is safe for any method.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// unavailable reports whether the upstream could not take the call: it
+// could not be reached, failed before answering, or a proxy in front of it
+// said so.
+func unavailable(resp *http.Response, err error) bool {
 	if err != nil {
-		var op *net.OpError
-		return errors.As(err, &op) && op.Op == "dial"
+		return true
 	}
 	switch resp.StatusCode {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -308,35 +467,60 @@ func primaryDown(resp *http.Response, err error) bool {
 	return false
 }
 
+// note tells the breaker how an attempt went. A call the caller gave up on
+// says nothing about the upstream.
+func (f *failover) note(req *http.Request, t upstreamTarget, resp *http.Response, err error) {
+	u := f.s.ups.get(t.base)
+	if !unavailable(resp, err) {
+		u.succeeded()
+		return
+	}
+	if err != nil && req.Context().Err() != nil && !errors.Is(context.Cause(req.Context()), errUpstreamTimeout) {
+		u.trial.Store(false)
+		return
+	}
+	if u.failed(time.Now()) {
+		f.log.Warn("gateway circuit opened", "upstream", t.base, "for", breakerOpen.String())
+		f.s.metrics().breaker.WithLabelValues(t.base).Inc()
+	}
+}
+
 func (f *failover) RoundTrip(req *http.Request) (*http.Response, error) {
 	c, ok := req.Context().Value(callKey{}).(*call)
 	if !ok {
 		return f.base.RoundTrip(req)
 	}
-	upstream := "primary"
+	first := c.targets[0]
 	resp, err := f.base.RoundTrip(req)
-	if c.backup != nil && primaryDown(resp, err) && req.Context().Err() == nil {
+	f.note(req, first, resp, err)
+	answered := first
+	if len(c.targets) > 1 && c.canReplay && req.Context().Err() == nil &&
+		(dialFailed(err) || (retryable(req) && unavailable(resp, err))) {
 		status := 0
 		if resp != nil {
 			status = resp.StatusCode
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		}
-		f.log.WarnContext(req.Context(), "gateway failover to backup", "request_id", c.reqID, "service", c.def.Code,
-			"primary_status", status, "err", err)
+		second := c.targets[1]
+		f.log.WarnContext(req.Context(), "gateway failover", "request_id", c.reqID, "service", c.def.Code,
+			"from", first.role, "to", second.role, "status", status, "err", err)
+		f.s.metrics().failovers.WithLabelValues(c.def.Code).Inc()
 		b := req.Clone(req.Context())
-		u := *c.backup
+		u := *second.url
 		b.URL, b.Host = &u, ""
 		b.Body, b.GetBody, b.ContentLength = nil, nil, int64(len(c.replay))
 		if len(c.replay) > 0 {
 			b.Body = io.NopCloser(bytes.NewReader(c.replay))
 		}
-		upstream = "backup"
 		resp, err = f.base.RoundTrip(b)
+		f.note(b, second, resp, err)
+		answered = second
 	}
 	c.headers.Stop()
 	if resp != nil {
-		resp.Header.Set("X-Upstream", upstream)
+		resp.Header.Set("X-Upstream", answered.role)
+		c.rec.Upstream = answered.role
 	}
 	return resp, err
 }
@@ -356,6 +540,9 @@ var problemText = map[string]string{
 	"exchange.body_unreadable":      "Không đọc được nội dung yêu cầu.",
 	"exchange.upstream_timeout":     "Hệ thống cung cấp dịch vụ không trả lời kịp thời.",
 	"exchange.upstream_unavailable": "Không kết nối được hệ thống cung cấp dịch vụ.",
+	"exchange.circuit_open":         "Hệ thống cung cấp dịch vụ đang tạm ngừng phục vụ; vui lòng gọi lại sau.",
+	"exchange.rate_limited":         "Hệ thống đã gọi dịch vụ này quá số lần cho phép mỗi phút; vui lòng gọi lại sau.",
+	"exchange.cert_unknown":         "Chứng thư số của hệ thống gọi chưa được đăng ký.",
 	"error.internal":                "Đã có lỗi xảy ra. Vui lòng thử lại sau.",
 }
 
@@ -368,6 +555,8 @@ var problemTitle = map[int]string{
 	http.StatusInternalServerError:   "Lỗi hệ thống",
 	http.StatusBadGateway:            "Lỗi cổng kết nối",
 	http.StatusGatewayTimeout:        "Hết thời gian chờ",
+	http.StatusTooManyRequests:       "Quá nhiều yêu cầu",
+	http.StatusServiceUnavailable:    "Dịch vụ tạm ngừng",
 }
 
 // problem is an RFC 9457 problem document.
@@ -399,22 +588,28 @@ func statusOf(err error) (int, string) {
 		return http.StatusUnauthorized, e.Key
 	case apperr.TooLarge:
 		return http.StatusRequestEntityTooLarge, e.Key
+	case apperr.TooManyRequests:
+		return http.StatusTooManyRequests, e.Key
 	case apperr.Unavailable:
-		if e.Key == "exchange.upstream_timeout" {
+		switch e.Key {
+		case "exchange.upstream_timeout":
 			return http.StatusGatewayTimeout, e.Key
+		case "exchange.circuit_open":
+			return http.StatusServiceUnavailable, e.Key
 		}
 		return http.StatusBadGateway, e.Key
 	}
 	return http.StatusInternalServerError, "error.internal"
 }
 
-// fail writes err as problem+json. Unclassified errors are logged and shown
-// as a generic 500.
-func (g *gateway) fail(w http.ResponseWriter, r *http.Request, reqID string, err error) {
+// fail writes err as problem+json and notes its code in the call's record.
+// Unclassified errors are logged and shown as a generic 500.
+func (g *gateway) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	status, key := statusOf(err)
 	if status == http.StatusInternalServerError {
-		g.log.ErrorContext(r.Context(), "gateway call failed", "request_id", reqID, "method", r.Method, "err", err)
+		g.log.ErrorContext(r.Context(), "gateway call failed", "request_id", c.reqID, "method", r.Method, "err", err)
 	}
+	c.rec.Problem = key
 	title := problemTitle[status]
 	if title == "" {
 		title = http.StatusText(status)
@@ -423,7 +618,11 @@ func (g *gateway) fail(w http.ResponseWriter, r *http.Request, reqID string, err
 	h.Del("X-Upstream")
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
+	var e *apperr.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problem{Type: "urn:hopnhat:problem:" + key, Title: title, Status: status,
-		Detail: problemText[key], Instance: r.URL.Path, Code: key, RequestID: reqID})
+		Detail: problemText[key], Instance: r.URL.Path, Code: key, RequestID: c.reqID})
 }

@@ -313,7 +313,7 @@ func TestProxyFailover(t *testing.T) {
 	}))
 	t.Cleanup(unavailable.Close)
 	r.service("dung", deadURL, backup.URL, "GET", "POST", "PUT")
-	r.service("qua-tai", unavailable.URL, backup.URL, "GET")
+	r.service("qua-tai", unavailable.URL, backup.URL, "GET", "POST")
 	r.service("khong-du-phong", deadURL, "", "GET")
 
 	tests := []struct {
@@ -324,7 +324,7 @@ func TestProxyFailover(t *testing.T) {
 	}{
 		{"GET goes to the backup", "GET", "/gw/dung/a?q=1", "", nil, 200, "backup"},
 		{"PUT with its body goes to the backup", "PUT", "/gw/dung/a", "noi dung", nil, 200, "backup"},
-		{"POST without Idempotency-Key is not repeated", "POST", "/gw/dung/a", "x", nil, 502, ""},
+		{"POST to an unreachable primary goes to the backup (it was never sent)", "POST", "/gw/dung/a", "x", nil, 200, "backup"},
 		{"POST with Idempotency-Key is repeated", "POST", "/gw/dung/a", "mot lan", []string{"Idempotency-Key", "k-1"}, 200, "backup"},
 		{"503 from the primary goes to the backup", "GET", "/gw/qua-tai/a", "", nil, 200, "backup"},
 		{"no backup: 502", "GET", "/gw/khong-du-phong/a", "", nil, 502, ""},
@@ -349,4 +349,11 @@ func TestProxyFailover(t *testing.T) {
 			}
 		})
 	}
+	t.Run("POST without Idempotency-Key that reached the primary is not repeated", func(t *testing.T) {
+		resp := r.do("POST", "/gw/qua-tai/a", strings.NewReader("x"))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("X-Upstream") != "primary" {
+			t.Fatalf("got %d X-Upstream=%q, want the primary's own 503", resp.StatusCode, resp.Header.Get("X-Upstream"))
+		}
+	})
 }

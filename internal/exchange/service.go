@@ -4,23 +4,24 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql"
 	"encoding/base32"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/audit"
 	"hopnhat/internal/platform/db"
+	"hopnhat/internal/platform/ratelimit"
 )
 
 // KeyPrefix starts every gateway key, so a leaked key is recognisable.
@@ -41,16 +42,42 @@ const (
 	MaxMaxBodyBytes     = 1 << 30
 )
 
-// Service is the gateway's catalogue, consumers, keys and grants.
+// Service is the gateway's catalogue, consumers, keys and grants, and what
+// the gateway keeps while it runs: the catalogue in memory, the state of the
+// upstreams, the rate limits and the message log.
 type Service struct {
 	db  *db.DB
 	log *slog.Logger
+	cat catalogCache
+	ups upstreams
+	msg *msgLog
+	lim *ratelimit.Limiter
+	met *Metrics
+
+	shadowSlots chan struct{} // shadow comparisons under way, bounded
+	shadowWG    sync.WaitGroup
+	retention   atomic.Int64 // days the message log is kept
 }
 
-// NewService returns the gateway on d.
-func NewService(d *db.DB, log *slog.Logger) *Service { return &Service{db: d, log: log} }
+// The defaults of what the gateway keeps.
+const (
+	DefaultRetentionDays = 90
+	shadowConcurrency    = 32
+)
+
+// NewService returns the gateway on d. Start the message log with Run (the
+// proxy records calls only while it runs).
+func NewService(d *db.DB, log *slog.Logger) *Service {
+	s := &Service{db: d, log: log, lim: ratelimit.New(60, 60, 100_000, nil), shadowSlots: make(chan struct{}, shadowConcurrency)}
+	s.retention.Store(DefaultRetentionDays)
+	s.msg = newMsgLog(s, defaultFlushEvery)
+	return s
+}
 
 var codeRE = regexp.MustCompile(`^[a-z0-9-]{2,40}$`)
+
+// healthPathRE is a path below an upstream's URL that answers health checks.
+var healthPathRE = regexp.MustCompile(`^/[A-Za-z0-9._~/-]{0,200}$`)
 
 // keyRE is the shape of a key: lower-case base32 without padding.
 var keyRE = regexp.MustCompile(`^xk_[a-z2-7]{32}$`)
@@ -87,7 +114,7 @@ func checkService(in *ServiceInput) map[string]string {
 	in.Name = strings.Join(strings.Fields(in.Name), " ")
 	in.OwnerAgencyID, in.VersionLabel = strings.TrimSpace(in.OwnerAgencyID), strings.TrimSpace(in.VersionLabel)
 	in.PrimaryURL, in.BackupURL = strings.TrimSpace(in.PrimaryURL), strings.TrimSpace(in.BackupURL)
-	in.DocsURL = strings.TrimSpace(in.DocsURL)
+	in.DocsURL, in.HealthPath = strings.TrimSpace(in.DocsURL), strings.TrimSpace(in.HealthPath)
 	if in.TimeoutMS == 0 {
 		in.TimeoutMS = DefaultTimeoutMS
 	}
@@ -129,12 +156,18 @@ func checkService(in *ServiceInput) map[string]string {
 	}
 	if in.Cutover != CutoverOld && in.Cutover != CutoverShadow && in.Cutover != CutoverNew {
 		f["cutover"] = "exchange.cutover_invalid"
+	} else if in.Cutover != CutoverNew && in.BackupURL == "" && f["backup_url"] == "" {
+		// old and shadow send calls to the legacy LGSP, which is the backup URL.
+		f["backup_url"] = "exchange.legacy_url_required"
+	}
+	if in.HealthPath != "" && !healthPathRE.MatchString(in.HealthPath) {
+		f["health_path"] = "exchange.health_path_invalid"
 	}
 	return f
 }
 
 const serviceCols = `id, code, name, owner_agency_id, version_label, primary_url, backup_url, timeout_ms, max_body_bytes,
-docs_url, status, cutover, version, created_at, updated_at`
+docs_url, status, cutover, version, created_at, updated_at, health_path`
 
 type scanner interface{ Scan(...any) error }
 
@@ -143,7 +176,7 @@ func scanService(sc scanner) (ServiceDef, error) {
 	var status, cutover string
 	var created, updated int64
 	err := sc.Scan(&d.ID, &d.Code, &d.Name, &d.OwnerAgencyID, &d.VersionLabel, &d.PrimaryURL, &d.BackupURL, &d.TimeoutMS,
-		&d.MaxBodyBytes, &d.DocsURL, &status, &cutover, &d.Version, &created, &updated)
+		&d.MaxBodyBytes, &d.DocsURL, &status, &cutover, &d.Version, &created, &updated, &d.HealthPath)
 	d.Status, d.Cutover = Status(status), Cutover(cutover)
 	d.CreatedAt, d.UpdatedAt = db.FromMicros(created), db.FromMicros(updated)
 	return d, err
@@ -151,7 +184,8 @@ func scanService(sc scanner) (ServiceDef, error) {
 
 func serviceDetails(d ServiceDef) map[string]any {
 	return map[string]any{"code": d.Code, "name": d.Name, "primary_url": d.PrimaryURL, "backup_url": d.BackupURL,
-		"timeout_ms": d.TimeoutMS, "max_body_bytes": d.MaxBodyBytes, "status": string(d.Status), "cutover": string(d.Cutover)}
+		"timeout_ms": d.TimeoutMS, "max_body_bytes": d.MaxBodyBytes, "status": string(d.Status), "cutover": string(d.Cutover),
+		"health_path": d.HealthPath}
 }
 
 // CreateService adds a service to the catalogue.
@@ -160,15 +194,16 @@ func (s *Service) CreateService(ctx context.Context, in ServiceInput) (ServiceDe
 		return ServiceDef{}, apperr.InvalidFields(f)
 	}
 	var out ServiceDef
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.change(ctx, func(tx *db.Tx) error {
 		out = ServiceDef{ID: newID("xs_"), Code: in.Code, Name: in.Name, OwnerAgencyID: in.OwnerAgencyID, VersionLabel: in.VersionLabel,
 			PrimaryURL: in.PrimaryURL, BackupURL: in.BackupURL, TimeoutMS: in.TimeoutMS, MaxBodyBytes: in.MaxBodyBytes,
-			DocsURL: in.DocsURL, Status: in.Status, Cutover: in.Cutover, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
+			DocsURL: in.DocsURL, Status: in.Status, Cutover: in.Cutover, HealthPath: in.HealthPath, Version: 1, CreatedAt: tx.Now,
+			UpdatedAt: tx.Now}
 		_, err := tx.ExecContext(ctx, `INSERT INTO xchg_service (id, code, name, owner_agency_id, version_label, primary_url,
-backup_url, timeout_ms, max_body_bytes, docs_url, status, cutover, version, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)`,
+backup_url, timeout_ms, max_body_bytes, docs_url, status, cutover, version, created_at, updated_at, health_path)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14)`,
 			out.ID, out.Code, out.Name, out.OwnerAgencyID, out.VersionLabel, out.PrimaryURL, out.BackupURL, out.TimeoutMS,
-			out.MaxBodyBytes, out.DocsURL, string(out.Status), string(out.Cutover), db.Micros(tx.Now))
+			out.MaxBodyBytes, out.DocsURL, string(out.Status), string(out.Cutover), db.Micros(tx.Now), out.HealthPath)
 		if apperr.Is(err, apperr.Conflict) {
 			return apperr.InvalidFields(map[string]string{"code": "exchange.code_taken"})
 		}
@@ -193,7 +228,7 @@ func (s *Service) UpdateService(ctx context.Context, id string, in ServiceInput,
 		return ServiceDef{}, apperr.InvalidFields(f)
 	}
 	var out ServiceDef
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.change(ctx, func(tx *db.Tx) error {
 		before, err := s.service(ctx, tx, id)
 		if err != nil {
 			return err
@@ -203,9 +238,9 @@ func (s *Service) UpdateService(ctx context.Context, id string, in ServiceInput,
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE xchg_service SET code = $1, name = $2, owner_agency_id = $3, version_label = $4,
 primary_url = $5, backup_url = $6, timeout_ms = $7, max_body_bytes = $8, docs_url = $9, status = $10, cutover = $11,
-version = version + 1, updated_at = $12 WHERE id = $13 AND version = $14`,
+version = version + 1, updated_at = $12, health_path = $15 WHERE id = $13 AND version = $14`,
 			in.Code, in.Name, in.OwnerAgencyID, in.VersionLabel, in.PrimaryURL, in.BackupURL, in.TimeoutMS, in.MaxBodyBytes,
-			in.DocsURL, string(in.Status), string(in.Cutover), db.Micros(tx.Now), id, version)
+			in.DocsURL, string(in.Status), string(in.Cutover), db.Micros(tx.Now), id, version, in.HealthPath)
 		if apperr.Is(err, apperr.Conflict) {
 			return apperr.InvalidFields(map[string]string{"code": "exchange.code_taken"})
 		}
@@ -281,7 +316,7 @@ func (s *Service) CreateConsumer(ctx context.Context, in ConsumerInput) (Consume
 		return Consumer{}, apperr.InvalidFields(map[string]string{"name": "exchange.name_invalid"})
 	}
 	var out Consumer
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.change(ctx, func(tx *db.Tx) error {
 		out = Consumer{ID: newID("xc_"), Name: in.Name, OwnerAgencyID: in.OwnerAgencyID, Status: Active, Version: 1,
 			CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO xchg_consumer (id, name, owner_agency_id, status, version, created_at, updated_at)
@@ -345,7 +380,7 @@ func insertKey(ctx context.Context, tx *db.Tx, consumerID string) (string, Key, 
 func (s *Service) IssueKey(ctx context.Context, consumerID string) (string, Key, error) {
 	var plain string
 	var k Key
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.change(ctx, func(tx *db.Tx) error {
 		if _, err := s.consumer(ctx, tx, consumerID); err != nil {
 			return err
 		}
@@ -369,7 +404,7 @@ func (s *Service) RotateKey(ctx context.Context, consumerID string, overlap time
 	}
 	var plain string
 	var k Key
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.change(ctx, func(tx *db.Tx) error {
 		if _, err := s.consumer(ctx, tx, consumerID); err != nil {
 			return err
 		}
@@ -393,7 +428,7 @@ AND (expires_at IS NULL OR expires_at > $1)`, end, consumerID)
 
 // RevokeKey ends a key at once. Revoking it again changes nothing.
 func (s *Service) RevokeKey(ctx context.Context, keyID string) error {
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
+	return s.change(ctx, func(tx *db.Tx) error {
 		k, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyCols+` FROM xchg_key WHERE id = $1`, keyID))
 		if err != nil {
 			return db.NotFoundIfNoRows(err, "exchange.key_not_found")
@@ -452,14 +487,14 @@ func (s *Service) Grant(ctx context.Context, consumerID, serviceID string, metho
 	if !ok {
 		f["methods"] = "exchange.methods_invalid"
 	}
-	if ratePerMinute < 0 || ratePerMinute > 1_000_000 {
+	if ratePerMinute < 0 || ratePerMinute > 100_000_000 {
 		f["rate_per_minute"] = "exchange.rate_invalid"
 	}
 	if len(f) > 0 {
 		return Grant{}, apperr.InvalidFields(f)
 	}
 	g := Grant{ConsumerID: consumerID, ServiceID: serviceID, Methods: ms, RatePerMinute: ratePerMinute}
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.change(ctx, func(tx *db.Tx) error {
 		if _, err := s.consumer(ctx, tx, consumerID); err != nil {
 			return err
 		}
@@ -481,7 +516,7 @@ updated_at = excluded.updated_at`, consumerID, serviceID, strings.Join(ms, ","),
 
 // Revoke removes a consumer's grant for a service.
 func (s *Service) Revoke(ctx context.Context, consumerID, serviceID string) error {
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
+	return s.change(ctx, func(tx *db.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM xchg_grant WHERE consumer_id = $1 AND service_id = $2`, consumerID, serviceID)
 		if err != nil {
 			return fmt.Errorf("revoke grant: %w", err)
@@ -514,77 +549,4 @@ WHERE consumer_id = $1 ORDER BY service_id`, consumerID)
 		out = append(out, g)
 	}
 	return out, rows.Err()
-}
-
-// The errors Authorize returns.
-var (
-	errKeyInvalid       = apperr.New(apperr.Unauthenticated, "exchange.key_invalid")
-	errKeyExpired       = apperr.New(apperr.Unauthenticated, "exchange.key_expired")
-	errKeyRevoked       = apperr.New(apperr.Unauthenticated, "exchange.key_revoked")
-	errConsumerDisabled = apperr.New(apperr.Forbidden, "exchange.consumer_disabled")
-	errServiceNotFound  = apperr.New(apperr.NotFound, "exchange.service_not_found")
-	errNoGrant          = apperr.New(apperr.Forbidden, "exchange.no_grant")
-	errMethodNotGranted = apperr.New(apperr.Forbidden, "exchange.method_not_granted")
-)
-
-// Authorize checks a presented key for a call of method on the service at
-// code. The key is checked first, so callers without a valid key learn
-// nothing about the catalogue: a bad, expired or revoked key is
-// Unauthenticated; an unknown or disabled service NotFound; a missing grant
-// or method Forbidden.
-func (s *Service) Authorize(ctx context.Context, key, code, method string) (Consumer, ServiceDef, Grant, error) {
-	if !keyRE.MatchString(key) {
-		return Consumer{}, ServiceDef{}, Grant{}, errKeyInvalid
-	}
-	want := hashKey(key)
-	// Found by its hash, so nothing about the key's text is compared in time
-	// that depends on it; the compare below guards against a lookup that
-	// matched loosely (collation, trailing spaces).
-	var stored string
-	k, err := scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyCols+`, hash FROM xchg_key WHERE hash = $1`, want), &stored)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Consumer{}, ServiceDef{}, Grant{}, errKeyInvalid
-	}
-	if err != nil {
-		return Consumer{}, ServiceDef{}, Grant{}, fmt.Errorf("key lookup: %w", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(stored), []byte(want)) != 1 {
-		return Consumer{}, ServiceDef{}, Grant{}, errKeyInvalid
-	}
-	now := s.db.Now()
-	switch {
-	case !k.RevokedAt.IsZero():
-		return Consumer{}, ServiceDef{}, Grant{}, errKeyRevoked
-	case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
-		return Consumer{}, ServiceDef{}, Grant{}, errKeyExpired
-	}
-	c, err := s.consumer(ctx, s.db, k.ConsumerID)
-	if err != nil {
-		return Consumer{}, ServiceDef{}, Grant{}, fmt.Errorf("key's consumer: %w", err)
-	}
-	if c.Status != Active {
-		return c, ServiceDef{}, Grant{}, errConsumerDisabled
-	}
-	d, err := s.ServiceByCode(ctx, code)
-	if apperr.Is(err, apperr.NotFound) || (err == nil && d.Status != Active) {
-		return c, ServiceDef{}, Grant{}, errServiceNotFound
-	}
-	if err != nil {
-		return c, ServiceDef{}, Grant{}, err
-	}
-	g := Grant{ConsumerID: c.ID, ServiceID: d.ID}
-	var ms string
-	err = s.db.QueryRowContext(ctx, `SELECT methods, rate_per_minute FROM xchg_grant WHERE consumer_id = $1 AND service_id = $2`,
-		c.ID, d.ID).Scan(&ms, &g.RatePerMinute)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, d, Grant{}, errNoGrant
-	}
-	if err != nil {
-		return c, d, Grant{}, fmt.Errorf("grant lookup: %w", err)
-	}
-	g.Methods = strings.Split(ms, ",")
-	if !g.Allows(method) {
-		return c, d, g, errMethodNotGranted
-	}
-	return c, d, g, nil
 }

@@ -2,6 +2,7 @@ package exchange_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -117,8 +118,13 @@ func TestServiceCatalogue(t *testing.T) {
 		}
 		clock.Advance(time.Minute)
 		in := exchange.ServiceInput{Code: "dat-dai", Name: "Đất đai (mới)", PrimaryURL: svc.PrimaryURL, Cutover: exchange.CutoverShadow, TimeoutMS: 5000}
+		if _, err := s.UpdateService(ctx, svc.ID, in, svc.Version); fieldOf(err, "backup_url") != "exchange.legacy_url_required" {
+			t.Fatalf("shadow without the legacy LGSP's URL: got %v, want backup_url refused", err)
+		}
+		in.BackupURL, in.HealthPath = "https://lgsp.haiduong.gov.vn/dat-dai/v2", "/health"
 		up, err := s.UpdateService(ctx, svc.ID, in, svc.Version)
-		if err != nil || up.Version != 2 || up.Name != "Đất đai (mới)" || up.BackupURL != "" || up.Cutover != exchange.CutoverShadow {
+		if err != nil || up.Version != 2 || up.Name != "Đất đai (mới)" || up.BackupURL != in.BackupURL || up.Cutover != exchange.CutoverShadow ||
+			up.HealthPath != "/health" {
 			t.Fatalf("update: got %+v, %v", up, err)
 		}
 		if !up.UpdatedAt.After(up.CreatedAt) {
@@ -286,4 +292,13 @@ func TestKeysGrantsAndAuthorize(t *testing.T) {
 			t.Fatalf("audit verify: got %+v, %v", rep, err)
 		}
 	})
+}
+
+// fieldOf is the key err gives the field, if it is an invalid-input error.
+func fieldOf(err error, field string) string {
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		return e.Field[field]
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package procedure
 
 import (
 	"context"
+	"hopnhat/internal/platform/ratelimit"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -20,8 +21,8 @@ import (
 // the statistics. They hold the tracking rate limiter, one per server.
 type dossierHandlers struct {
 	*Handlers
-	track     *rateLimiter // public lookups per client address
-	trackCode *rateLimiter // public lookups per dossier code
+	track     *ratelimit.Limiter // public lookups per client address
+	trackCode *ratelimit.Limiter // public lookups per dossier code
 }
 
 // registerDossiers adds the dossiers', tracking's and statistics' routes.

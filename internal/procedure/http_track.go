@@ -2,6 +2,7 @@ package procedure
 
 import (
 	"errors"
+	"hopnhat/internal/platform/ratelimit"
 	"maps"
 	"math"
 	"net/http"
@@ -24,11 +25,11 @@ const (
 
 // newTrackLimiter is the tracking rate limit: perMinute lookups a minute
 // per client address, as many at once; 0 is the default.
-func newTrackLimiter(perMinute int) *rateLimiter {
+func newTrackLimiter(perMinute int) *ratelimit.Limiter {
 	if perMinute <= 0 {
 		perMinute = trackPerMinute
 	}
-	return newRateLimiter(perMinute, perMinute, trackClients, time.Now)
+	return ratelimit.New(perMinute, perMinute, trackClients, time.Now)
 }
 
 func (d *dossierHandlers) registerTrack(rt *web.Router) {
@@ -41,23 +42,23 @@ func (d *dossierHandlers) registerTrack(rt *web.Router) {
 // come: as many at once as a client may make, then a tenth of that a
 // minute. Guessing the four digits of one receipt's code from many
 // addresses then takes days.
-func newCodeLimiter(perMinute int) *rateLimiter {
+func newCodeLimiter(perMinute int) *ratelimit.Limiter {
 	if perMinute <= 0 {
 		perMinute = trackPerMinute
 	}
-	return newRateLimiter(max(1, perMinute/10), perMinute, trackClients*10, time.Now)
+	return ratelimit.New(max(1, perMinute/10), perMinute, trackClients*10, time.Now)
 }
 
 // limitTrack counts one lookup against the client's bucket and the code's.
 // Every attempt counts, whatever it asks: probing codes is what the limit
 // is for; a code that does not exist has a bucket like one that does.
 func (d *dossierHandlers) limitTrack(r *http.Request, code string) error {
-	ok, wait := d.track.allow(rateKey(reqctx.Client(r.Context())))
+	ok, wait := d.track.Allow(ratelimit.ClientKey(reqctx.Client(r.Context())))
 	if ok {
 		if code = NormalizeCode(code); len(code) > 60 {
 			code = code[:60]
 		}
-		if ok, wait = d.trackCode.allow(code); ok {
+		if ok, wait = d.trackCode.Allow(code); ok {
 			return nil
 		}
 	}

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +17,12 @@ type ServerConfig struct {
 	Addr            string
 	TLSCert, TLSKey string
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGTERM
+	// ClientCAs, with TLS, asks callers for a client certificate and accepts
+	// one these authorities issued (a caller may also come without one).
+	ClientCAs *x509.CertPool
+	// ReusePort lets a new process listen on the same address before this one
+	// stops (SO_REUSEPORT), for restarts that refuse no connection.
+	ReusePort bool
 }
 
 // NewServer returns an http.Server with timeouts set against slow clients.
@@ -35,7 +43,18 @@ func NewServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 // it stops accepting, lets in-flight requests finish (up to the timeout) and
 // returns. ready is called once the listener is open (may be nil).
 func Serve(ctx context.Context, srv *http.Server, cfg ServerConfig, log *slog.Logger, ready func(addr net.Addr)) error {
-	ln, err := net.Listen("tcp", srv.Addr)
+	var lc net.ListenConfig
+	if cfg.ReusePort {
+		lc.Control = reusePort
+	}
+	if cfg.ClientCAs != nil {
+		if srv.TLSConfig == nil {
+			srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		srv.TLSConfig.ClientCAs = cfg.ClientCAs
+		srv.TLSConfig.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	ln, err := lc.Listen(ctx, "tcp", srv.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 	}
