@@ -49,6 +49,9 @@ func loadDemo(ctx context.Context, a *app, out io.Writer) error {
 	if err := loadDemoProcedures(ctx, a, out); err != nil {
 		return err
 	}
+	if err := loadDemoGateway(ctx, a, out); err != nil {
+		return err
+	}
 	n, err := a.auth.CountUsers(ctx)
 	if err != nil {
 		return err

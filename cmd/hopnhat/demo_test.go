@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 
 	"hopnhat/internal/adminunit/refdata/refdatatest"
+	"hopnhat/internal/exchange"
 	"hopnhat/internal/merger"
 	"hopnhat/internal/org"
 	"hopnhat/internal/platform/db"
@@ -16,7 +20,7 @@ import (
 )
 
 // rawKey finds a message key shown instead of its text.
-var rawKey = regexp.MustCompile(`>\s*(?:procedure|dossier|stats|track|merger|org|nav|flash|error|common)\.[a-z_]+(?:\.[a-z_]+)*\s*<`)
+var rawKey = regexp.MustCompile(`>\s*(?:procedure|dossier|stats|track|merger|org|nav|flash|error|common|exchange|gateway)\.[a-z_]+(?:\.[a-z_]+)*\s*<`)
 
 // TestDemoLoads runs what serve --demo runs on an empty database, twice,
 // and checks what the brief says the demo holds.
@@ -24,6 +28,9 @@ func TestDemoLoads(t *testing.T) {
 	dbtest.Each(t, modules(), func(t *testing.T, d *db.DB) {
 		a := testApp(t, d)
 		a.cfg.AdminUnitsDir = refdatatest.Dir(t)
+		srv := httptest.NewServer(a.handler) // the demo's tracking service points at this server
+		t.Cleanup(srv.Close)
+		a.cfg.Addr = strings.TrimPrefix(srv.URL, "http://")
 		ctx := context.Background()
 		var out strings.Builder
 		for range 2 { // the second run changes nothing
@@ -114,6 +121,36 @@ func TestDemoLoads(t *testing.T) {
 		}
 		if n, _ := a.auth.CountUsers(ctx); n == 0 {
 			t.Fatal("no demo accounts")
+		}
+		// The demo gateway: four services in the three cutover modes, and the
+		// printed key tracks the demo dossier through /gw/.
+		svcs, err := a.xchg.Services(ctx)
+		if err != nil || len(svcs) != 4 {
+			t.Fatalf("demo gateway services: %d, %v", len(svcs), err)
+		}
+		modes := map[exchange.Cutover]int{}
+		for _, s := range svcs {
+			modes[s.Cutover]++
+		}
+		if modes[exchange.CutoverOld] != 1 || modes[exchange.CutoverShadow] != 1 || modes[exchange.CutoverNew] != 2 {
+			t.Fatalf("cutover modes: %v", modes)
+		}
+		key := regexp.MustCompile(`xk_[a-z2-7]{32}`).FindString(out.String())
+		if key == "" {
+			t.Fatalf("the demo prints no gateway key:\n%s", out.String())
+		}
+		req, _ := http.NewRequest("POST", srv.URL+"/gw/tra-cuu-ho-so/track",
+			strings.NewReader(`{"code":"`+mine[0].Code+`","factor":"3456"}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("X-Upstream") != "primary" || !strings.Contains(string(body), "Đăng ký khai sinh") {
+			t.Fatalf("tracking through the demo gateway: %d %q %s", resp.StatusCode, resp.Header.Get("X-Upstream"), body)
 		}
 		// Every main page answers with the demo's data, in Vietnamese, with
 		// no raw message key.

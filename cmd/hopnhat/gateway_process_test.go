@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"hopnhat/internal/exchange"
 	"hopnhat/internal/platform/db"
+	"hopnhat/internal/platform/dbtest"
 )
 
 // The test binary doubles as the hopnhat program and as an upstream, so the
@@ -161,6 +164,9 @@ func runMain(t *testing.T, args ...string) string {
 	return strings.TrimSpace(out.String())
 }
 
+// exchangeFlushEvery is how often a gateway process writes its message log.
+const exchangeFlushEvery = exchange.DefaultFlushEvery
+
 func freePort(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -178,22 +184,72 @@ func TestGatewayProcessesFailoverAndRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes and loads them for several seconds")
 	}
-	dir := t.TempDir()
+	eachGatewayDB(t, gatewayFailoverAndRestart)
+}
+
+// eachGatewayDB runs fn with the global flags that point hopnhat at a fresh
+// SQLite data directory and, when HOPNHAT_TEST_POSTGRES is set, at a fresh
+// PostgreSQL schema (where the gateway processes share the database as they
+// would behind a load balancer).
+func eachGatewayDB(t *testing.T, fn func(t *testing.T, dbArgs []string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, []string{"--data-dir", filepath.Join(t.TempDir(), "data")})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		if dbtest.PostgresURL() == "" {
+			dbtest.Skip(t, "HOPNHAT_TEST_POSTGRES is not set")
+		}
+		fn(t, []string{"--data-dir", filepath.Join(t.TempDir(), "data"), "--database-url", dbtest.PostgresSchemaURL(t)})
+	})
+}
+
+// openGatewayDB opens the database dbArgs name.
+func openGatewayDB(t *testing.T, dbArgs []string) *db.DB {
+	t.Helper()
+	var cfg db.Config
+	for i := 0; i+1 < len(dbArgs); i += 2 {
+		switch dbArgs[i] {
+		case "--data-dir":
+			cfg.DataDir = dbArgs[i+1]
+		case "--database-url":
+			cfg.URL = dbArgs[i+1]
+		}
+	}
+	d, err := db.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// setUpGateway registers a service on the two upstreams and a consumer
+// allowed to GET it, and returns the consumer's key.
+func setUpGateway(t *testing.T, dbArgs []string, primaryAddr, backupAddr string) string {
+	t.Helper()
+	cli := func(args ...string) string { return runMain(t, append(slices.Clone(dbArgs), args...)...) }
+	args := []string{"gateway", "service", "add", "--code", "ho-tich", "--name", "Hộ tịch", "--primary", "http://" + primaryAddr,
+		"--timeout-ms", "5000"}
+	if backupAddr != "" {
+		args = append(args, "--backup", "http://"+backupAddr)
+	}
+	cli(args...)
+	consumer := cli("gateway", "consumer", "add", "--name", "Cổng dịch vụ công")
+	key := cli("gateway", "key", "issue", "--consumer", consumer)
+	cli("gateway", "grant", "--consumer", consumer, "--service", "ho-tich", "--methods", "GET", "--rate", "100000000")
+	return key
+}
+
+func gatewayFailoverAndRestart(t *testing.T, dbArgs []string) {
 	primary := startProc(t, envRunUpstream+"=primary")
 	backup := startProc(t, envRunUpstream+"=backup")
 	primaryAddr := strings.TrimPrefix(primary.waitLine(t, upstreamListens), upstreamListens)
 	backupAddr := strings.TrimPrefix(backup.waitLine(t, upstreamListens), upstreamListens)
 
-	data := filepath.Join(dir, "data")
-	runMain(t, "--data-dir", data, "gateway", "service", "add", "--code", "ho-tich", "--name", "Hộ tịch",
-		"--primary", "http://"+primaryAddr, "--backup", "http://"+backupAddr, "--timeout-ms", "5000")
-	consumer := runMain(t, "--data-dir", data, "gateway", "consumer", "add", "--name", "Cổng dịch vụ công")
-	key := runMain(t, "--data-dir", data, "gateway", "key", "issue", "--consumer", consumer)
-	runMain(t, "--data-dir", data, "gateway", "grant", "--consumer", consumer, "--service", "ho-tich", "--methods", "GET",
-		"--rate", "100000000")
+	key := setUpGateway(t, dbArgs, primaryAddr, backupAddr)
 
 	addr := freePort(t)
-	gwArgs := []string{"--data-dir", data, "--log-level", "warn", "gateway", "--addr", addr, "--reuse-port"}
+	gwArgs := append(slices.Clone(dbArgs), "--log-level", "warn", "gateway", "--addr", addr, "--reuse-port")
 	gwA := startProc(t, envRunMain+"=1", gwArgs...)
 	gwA.waitLine(t, "is running")
 
@@ -290,12 +346,7 @@ func TestGatewayProcessesFailoverAndRestart(t *testing.T) {
 	}
 
 	// Both processes wrote every record before they exited.
-	d, err := db.Open(context.Background(), db.Config{DataDir: data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	n, err := gatewayMessageCount(context.Background(), d)
+	n, err := gatewayMessageCount(context.Background(), openGatewayDB(t, dbArgs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,4 +354,46 @@ func TestGatewayProcessesFailoverAndRestart(t *testing.T) {
 		t.Fatalf("message log: %d records for %d calls", n, ok.Load())
 	}
 	t.Logf("%d calls, %d answered by the backup after the kill, none failed; %d records", ok.Load(), fromBackup.Load(), n)
+}
+
+// TestGatewayCrashLosesOnlyTheLastFlush kills the gateway (kill -9) once its
+// calls are older than the message log's flush interval: every one of them
+// must be in the log, which is the bound the README gives for a crash.
+func TestGatewayCrashLosesOnlyTheLastFlush(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	eachGatewayDB(t, func(t *testing.T, dbArgs []string) {
+		up := startProc(t, envRunUpstream+"=primary")
+		key := setUpGateway(t, dbArgs, strings.TrimPrefix(up.waitLine(t, upstreamListens), upstreamListens), "")
+		addr := freePort(t)
+		gw := startProc(t, envRunMain+"=1", append(slices.Clone(dbArgs), "--log-level", "warn", "gateway", "--addr", addr)...)
+		gw.waitLine(t, "is running")
+		const calls = 300
+		for i := range calls {
+			req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/gw/ho-tich/%d", addr, i), nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("call %d: %d", i, resp.StatusCode)
+			}
+		}
+		time.Sleep(3 * exchangeFlushEvery)
+		if err := gw.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-gw.done
+		n, err := gatewayMessageCount(context.Background(), openGatewayDB(t, dbArgs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != calls {
+			t.Fatalf("after kill -9: %d records for %d calls finished %v before it", n, calls, 3*exchangeFlushEvery)
+		}
+	})
 }

@@ -23,7 +23,8 @@ import (
 // longer than the buffer lasts, calls wait for room: the gateway prefers a
 // complete log to answering faster.
 const (
-	defaultFlushEvery = 200 * time.Millisecond
+	// DefaultFlushEvery is how often the log is written while calls come.
+	DefaultFlushEvery = 200 * time.Millisecond
 	batchMax          = 2000
 	bufferSize        = 65536
 	insertRows        = 400 // rows per INSERT statement

@@ -70,7 +70,7 @@ const (
 func NewService(d *db.DB, log *slog.Logger) *Service {
 	s := &Service{db: d, log: log, lim: ratelimit.New(60, 60, 100_000, nil), shadowSlots: make(chan struct{}, shadowConcurrency)}
 	s.retention.Store(DefaultRetentionDays)
-	s.msg = newMsgLog(s, defaultFlushEvery)
+	s.msg = newMsgLog(s, DefaultFlushEvery)
 	return s
 }
 
