@@ -55,6 +55,7 @@ type call struct {
 	headers     *time.Timer // fires errUpstreamTimeout; stopped when headers arrive
 	rec         *Message
 	shadow      *shadowCapture // the legacy answer being kept for a shadow comparison
+	trial       *upstream      // the half-open upstream this call took the trial of, until the breaker hears how it went
 }
 
 // gateway is the proxy handler.
@@ -240,6 +241,9 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rec.Status == 0 { // the caller went away before an answer
 			rec.Status = 499
 		}
+		if c.trial != nil { // refused before it reached the upstream: the trial is for another call
+			c.trial.trial.Store(false)
+		}
 		rec.ID = g.s.msg.nextID(rec.At)
 		g.s.metrics().observe(rec)
 		g.s.msg.add(entry{msg: rec})
@@ -277,12 +281,12 @@ func (g *gateway) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 	}
 	c.def, c.consumerID = def, consumer.ID
-	if c.targets, err = g.route(def, erest, rest, r.URL.RawQuery); err != nil {
-		g.fail(w, r, c, err)
-		return
-	}
 	if r.ContentLength > def.MaxBodyBytes {
 		g.fail(w, r, c, apperr.New(apperr.TooLarge, "exchange.body_too_large"))
+		return
+	}
+	if c.targets, c.trial, err = g.route(def, erest, rest, r.URL.RawQuery); err != nil {
+		g.fail(w, r, c, err)
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
@@ -317,7 +321,7 @@ func (g *gateway) authorize(r *http.Request, code string) (Consumer, ServiceDef,
 // answers, and an upstream whose circuit is open is tried last. When every
 // upstream's circuit is open and none is due for a trial, it refuses the call
 // at once rather than keep a caller waiting on a dead upstream.
-func (g *gateway) route(def ServiceDef, erest, rest, rawQuery string) ([]upstreamTarget, error) {
+func (g *gateway) route(def ServiceDef, erest, rest, rawQuery string) ([]upstreamTarget, *upstream, error) {
 	roles := []string{"primary", "backup"}
 	if def.Cutover != CutoverNew {
 		roles = []string{"backup", "primary"}
@@ -333,28 +337,28 @@ func (g *gateway) route(def ServiceDef, erest, rest, rawQuery string) ([]upstrea
 		}
 		u, err := target(base, erest, rest, rawQuery)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, upstreamTarget{role: role, base: base, url: u})
 	}
 	now := time.Now()
 	first := g.s.ups.get(out[0].base)
-	if first.usable(now) {
-		return out, nil
+	if ok, trial := first.usable(now); ok {
+		return out, trial, nil
 	}
 	if len(out) > 1 {
 		second := g.s.ups.get(out[1].base)
-		if second.usable(now) {
-			return []upstreamTarget{out[1], out[0]}, nil
+		if ok, trial := second.usable(now); ok {
+			return []upstreamTarget{out[1], out[0]}, trial, nil
 		}
 		if !first.open(now) || !second.open(now) {
-			return out, nil // unhealthy by the checks but not by the calls: try anyway
+			return out, nil, nil // unhealthy by the checks but not by the calls: try anyway
 		}
 	} else if !first.open(now) {
-		return out, nil
+		return out, nil, nil
 	}
 	wait := time.Until(time.Unix(0, first.openUntil.Load()))
-	return nil, &apperr.Error{Kind: apperr.Unavailable, Key: "exchange.circuit_open", RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
+	return nil, nil, &apperr.Error{Kind: apperr.Unavailable, Key: "exchange.circuit_open", RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
 }
 
 // bufferBody reads a body of up to replayLimit into c.replay so it can be
@@ -469,8 +473,11 @@ func unavailable(resp *http.Response, err error) bool {
 
 // note tells the breaker how an attempt went. A call the caller gave up on
 // says nothing about the upstream.
-func (f *failover) note(req *http.Request, t upstreamTarget, resp *http.Response, err error) {
+func (f *failover) note(req *http.Request, c *call, t upstreamTarget, resp *http.Response, err error) {
 	u := f.s.ups.get(t.base)
+	if c.trial == u {
+		c.trial = nil // this outcome settles the trial
+	}
 	if !unavailable(resp, err) {
 		u.succeeded()
 		return
@@ -492,7 +499,7 @@ func (f *failover) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	first := c.targets[0]
 	resp, err := f.base.RoundTrip(req)
-	f.note(req, first, resp, err)
+	f.note(req, c, first, resp, err)
 	answered := first
 	if len(c.targets) > 1 && c.canReplay && req.Context().Err() == nil &&
 		(dialFailed(err) || (retryable(req) && unavailable(resp, err))) {
@@ -514,7 +521,7 @@ func (f *failover) RoundTrip(req *http.Request) (*http.Response, error) {
 			b.Body = io.NopCloser(bytes.NewReader(c.replay))
 		}
 		resp, err = f.base.RoundTrip(b)
-		f.note(b, second, resp, err)
+		f.note(b, c, second, resp, err)
 		answered = second
 	}
 	c.headers.Stop()

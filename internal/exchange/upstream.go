@@ -17,10 +17,13 @@ import (
 // closes or reopens the circuit. A health check that passes closes it too.
 const (
 	breakerTrips  = 5
-	breakerOpen   = 10 * time.Second
 	healthEvery   = 5 * time.Second
 	healthTimeout = 2 * time.Second
 )
+
+// breakerOpen is how long an open circuit skips its upstream (a variable so
+// tests need not wait).
+var breakerOpen = 10 * time.Second
 
 // upstream is what this process knows of one upstream base URL.
 type upstream struct {
@@ -70,16 +73,17 @@ func (u *upstream) open(now time.Time) bool {
 }
 
 // usable reports whether a call may go to u now: its circuit is closed, or it
-// is due for its one trial call, which this caller then takes.
-func (u *upstream) usable(now time.Time) bool {
+// is due for its one trial call, which this caller then takes (trial is u
+// then, nil otherwise).
+func (u *upstream) usable(now time.Time) (ok bool, trial *upstream) {
 	until := u.openUntil.Load()
 	if until == 0 {
-		return !u.unhealthy.Load()
+		return !u.unhealthy.Load(), nil
 	}
-	if now.UnixNano() < until {
-		return false
+	if now.UnixNano() < until || !u.trial.CompareAndSwap(false, true) {
+		return false, nil
 	}
-	return u.trial.CompareAndSwap(false, true)
+	return true, u
 }
 
 func (u *upstream) succeeded() {
