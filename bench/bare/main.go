@@ -5,8 +5,15 @@
 //
 //	go run ./bench/bare -addr 127.0.0.1:0
 //
+// With -proxy URL it is instead the reference of bench/gateway.sh: Go's
+// httputil.ReverseProxy alone in front of URL, with no key, grant, rate limit
+// or log, so the gateway's figures read against what Go's own proxy does on
+// this machine as well as against nginx.
+//
+//	go run ./bench/bare -addr 127.0.0.1:0 -proxy http://127.0.0.1:8081
+//
 // It prints "listening on http://ADDR" once the socket is open and stops on
-// SIGINT or SIGTERM. It listens on loopback addresses only.
+// SIGINT or SIGTERM. It listens on (and proxies to) loopback addresses only.
 package main
 
 import (
@@ -17,6 +24,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,37 +34,67 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback only; port 0 picks a free one)")
+	proxy := flag.String("proxy", "", "forward every call to this loopback URL with httputil.ReverseProxy")
 	flag.Parse()
-	if err := run(*addr); err != nil {
+	if err := run(*addr, *proxy); err != nil {
 		fmt.Fprintln(os.Stderr, "bare:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string) error {
+// loopback reports whether host is a loopback address.
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// reverseProxy is Go's reverse proxy to target with the transport settings
+// the gateway uses.
+func reverseProxy(target string) (http.Handler, error) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !loopback(u.Hostname()) {
+		return nil, fmt.Errorf("-proxy %q: a loopback http(s) URL", target)
+	}
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.SetXForwarded()
+		},
+		Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second,
+			ForceAttemptHTTP2: true},
+	}, nil
+}
+
+func run(addr, proxy string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return err
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+	if !loopback(host) {
 		return fmt.Errorf("refusing to listen on %s: loopback addresses only", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
+	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := json.Marshal(map[string]string{"status": "ok", "version": "dev"})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(append(b, '\n'))
+	})
+	if proxy != "" {
+		if handler, err = reverseProxy(proxy); err != nil {
+			return err
+		}
+	}
 	// The same timeouts as hopnhat's server, so only the handler differs.
 	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			b, err := json.Marshal(map[string]string{"status": "ok", "version": "dev"})
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.WriteHeader(http.StatusOK)
-			_, _ = w.Write(append(b, '\n'))
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -95,7 +96,7 @@ func newApp(d *db.DB, cfg *config, log *slog.Logger) (*app, error) {
 	a.procs = procedure.NewService(d, log, procedureAgencies{a.org}, procedureAddresses{a.units})
 	a.xchg = exchange.NewService(d, log)
 	a.xchg.UseMetrics(exchange.NewMetrics(a.registry, a.xchg))
-	a.xchg.SetRetention(cfg.GatewayLogDays)
+	a.xchg.SetRetention(cmp.Or(cfg.GatewayLogDays, exchange.DefaultRetentionDays))
 	a.gateway = a.xchg.Proxy(log)
 	if a.auth, err = newAuth(d, log, cfg, a.units); err != nil {
 		return nil, err

@@ -77,9 +77,10 @@ const (
 	everyone access = iota
 	signedIn
 	adminOnly
-	reviewers // admin, coordinator, officer
-	writers   // admin, coordinator: the merger's registers
-	handlers  // admin, coordinator, officer, leader: who may read dossiers
+	reviewers      // admin, coordinator, officer
+	writers        // admin, coordinator: the merger's registers
+	handlers       // admin, coordinator, officer, leader: who may read dossiers
+	gatewayReaders // admin, coordinator, leader: who reads the gateway's catalogue, log and board
 )
 
 // moreRouteAccess holds the audiences of modules' routes declared in their
@@ -281,7 +282,8 @@ func TestRouteRoleMatrix(t *testing.T) {
 				admitted := want == everyone || want == signedIn && role != "" || want == adminOnly && role == reqctx.RoleAdmin ||
 					want == reviewers && (role == reqctx.RoleAdmin || role == reqctx.RoleCoordinator || role == reqctx.RoleOfficer) ||
 					want == writers && (role == reqctx.RoleAdmin || role == reqctx.RoleCoordinator) ||
-					want == handlers && (role == reqctx.RoleAdmin || role == reqctx.RoleCoordinator || role == reqctx.RoleOfficer || role == reqctx.RoleLeader)
+					want == handlers && (role == reqctx.RoleAdmin || role == reqctx.RoleCoordinator || role == reqctx.RoleOfficer || role == reqctx.RoleLeader) ||
+					want == gatewayReaders && (role == reqctx.RoleAdmin || role == reqctx.RoleCoordinator || role == reqctx.RoleLeader)
 				switch {
 				case got >= 500:
 					t.Errorf("%s as %q: got %d, never want a 5xx", rt.Pattern, role, got)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hopnhat/internal/adminunit/register"
+	"hopnhat/internal/exchange"
 	"hopnhat/internal/org"
 	"hopnhat/internal/platform/apperr"
 	"hopnhat/internal/platform/jobs"
@@ -109,7 +110,7 @@ func explain(err error) error {
 		return err
 	}
 	cat, cerr := web.PlatformCatalog()
-	if cerr != nil || cat.Load(register.Catalog()) != nil || cat.Load(org.Catalog()) != nil {
+	if cerr != nil || cat.Load(register.Catalog()) != nil || cat.Load(org.Catalog()) != nil || cat.Load(exchange.Catalog()) != nil {
 		return err
 	}
 	l := cat.For(web.Vietnamese)
