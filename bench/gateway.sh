@@ -354,7 +354,8 @@ fi
 
 start_nginx proxy "$templates/proxy.conf" "$px_port" "127.0.0.1:$up_port"
 # Go's own httputil.ReverseProxy with nothing else: what Go proxies here.
-"$bare" -addr "127.0.0.1:$go_port" -proxy "http://127.0.0.1:$up_port" >"$work/bare.out" 2>&1 &
+# It runs with the gateway's GOGC (400 unless GOGC is set), so only the work differs.
+GOGC=${GOGC:-400} "$bare" -addr "127.0.0.1:$go_port" -proxy "http://127.0.0.1:$up_port" >"$work/bare.out" 2>&1 &
 go_pid=$!
 pids+=("$go_pid")
 wait_listen "the Go reverse proxy" "$go_pid" "$go_port" "$work/bare.out"

@@ -20,6 +20,26 @@ type Metrics struct {
 	logPending prometheus.GaugeFunc
 	logWritten prometheus.Counter
 	logErrors  prometheus.Counter
+
+	perService sync.Map // service code → *serviceMetrics
+}
+
+// serviceMetrics are one service's series, looked up once rather than on
+// every call.
+type serviceMetrics struct {
+	seconds prometheus.Observer
+	in, out prometheus.Counter
+	calls   sync.Map // class + " " + upstream → prometheus.Counter
+}
+
+func (m *Metrics) service(code string) *serviceMetrics {
+	if v, ok := m.perService.Load(code); ok {
+		return v.(*serviceMetrics)
+	}
+	sm := &serviceMetrics{seconds: m.seconds.WithLabelValues(code), in: m.bytes.WithLabelValues(code, "in"),
+		out: m.bytes.WithLabelValues(code, "out")}
+	v, _ := m.perService.LoadOrStore(code, sm)
+	return v.(*serviceMetrics)
 }
 
 // NewMetrics creates the gateway's series and registers them with reg (nil:
@@ -93,12 +113,18 @@ func (m *Metrics) observe(msg *Message) {
 	if code == "" {
 		code = "-"
 	}
-	m.calls.WithLabelValues(code, statusClass(msg.Status), msg.Upstream).Inc()
-	m.seconds.WithLabelValues(code).Observe(msg.Latency.Seconds())
+	sm := m.service(code)
+	k := statusClass(msg.Status) + " " + msg.Upstream
+	c, ok := sm.calls.Load(k)
+	if !ok {
+		c, _ = sm.calls.LoadOrStore(k, m.calls.WithLabelValues(code, statusClass(msg.Status), msg.Upstream))
+	}
+	c.(prometheus.Counter).Inc()
+	sm.seconds.Observe(msg.Latency.Seconds())
 	if msg.BytesIn > 0 {
-		m.bytes.WithLabelValues(code, "in").Add(float64(msg.BytesIn))
+		sm.in.Add(float64(msg.BytesIn))
 	}
 	if msg.BytesOut > 0 {
-		m.bytes.WithLabelValues(code, "out").Add(float64(msg.BytesOut))
+		sm.out.Add(float64(msg.BytesOut))
 	}
 }

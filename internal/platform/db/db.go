@@ -131,8 +131,11 @@ func OpenSQLite(ctx context.Context, path string, now func() time.Time) (*DB, er
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + sqlitePragmas
 	// BEGIN IMMEDIATE takes the write lock at the start of a transaction, so two
-	// processes never deadlock upgrading a read lock to a write lock.
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// processes never deadlock upgrading a read lock to a write lock. The one
+	// writer keeps 64 MiB of pages (SQLite's default is 2 MiB), so the indexes
+	// of large tables written all day, the gateway's message log above all,
+	// stay in memory.
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=cache_size(-65536)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
