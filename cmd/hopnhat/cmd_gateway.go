@@ -48,29 +48,16 @@ with --reuse-port on the same address, then SIGTERM the old one (also started wi
 const gatewayGCPercent = 400
 
 func runGateway(ctx context.Context, cfg *config, addr string, cmd *cobra.Command) error {
-	cfg.BodyLimit, cfg.TrackRate = max(cfg.BodyLimit, 1), max(cfg.TrackRate, 1) // the pages' settings, unused here
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	log, err := newLogger(cmd.ErrOrStderr(), cfg)
+	// The pages' settings are unused here, and the pages' handler must not
+	// serve /gw/ as well.
+	cfg.BodyLimit, cfg.TrackRate = max(cfg.BodyLimit, 1), max(cfg.TrackRate, 1)
+	cfg.GatewayAddr = addr
+	a, closeApp, err := openApp(ctx, cfg, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	d, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	release, err := d.HoldInUse()
-	if err != nil {
-		return err
-	}
-	defer release()
-	cfg.GatewayAddr = addr // the pages' handler must not serve /gw/ as well
-	a, err := newApp(d, cfg, log)
-	if err != nil {
-		return err
-	}
+	defer closeApp()
+	log := a.log
 	l, err := gatewayListener(cfg, a, addr)
 	if err != nil {
 		return err

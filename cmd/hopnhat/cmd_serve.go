@@ -38,28 +38,43 @@ it gracefully: in-flight requests finish first.`,
 	return cmd
 }
 
-func runServe(ctx context.Context, cfg *config, out, errw io.Writer) error {
+// openApp checks the settings, opens and migrates the database, marks it in
+// use and builds the app; close releases and closes it.
+func openApp(ctx context.Context, cfg *config, errw io.Writer) (a *app, close func(), err error) {
 	if err := cfg.validate(); err != nil {
-		return err
+		return nil, nil, err
 	}
 	log, err := newLogger(errw, cfg)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	d, err := openDB(ctx, cfg)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer d.Close()
 	release, err := d.HoldInUse()
 	if err != nil {
-		return err
+		d.Close()
+		return nil, nil, err
 	}
-	defer release()
-	a, err := newApp(d, cfg, log)
+	close = func() {
+		release()
+		d.Close()
+	}
+	if a, err = newApp(d, cfg, log); err != nil {
+		close()
+		return nil, nil, err
+	}
+	return a, close, nil
+}
+
+func runServe(ctx context.Context, cfg *config, out, errw io.Writer) error {
+	a, closeApp, err := openApp(ctx, cfg, errw)
 	if err != nil {
 		return err
 	}
+	defer closeApp()
+	log := a.log
 	sctx := reqctx.WithActor(ctx, "system:serve")
 	if cfg.Demo {
 		if err := loadDemo(sctx, a, out); err != nil {
