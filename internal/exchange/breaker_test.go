@@ -89,3 +89,57 @@ func TestBreakerHalfOpen(t *testing.T) {
 		t.Fatal("state still open")
 	}
 }
+
+// TestHalfOpenLetsOneCallThrough: a burst right after the open period sends
+// one call to the upstream, not all of them.
+func TestHalfOpenLetsOneCallThrough(t *testing.T) {
+	old := breakerOpen
+	breakerOpen = 50 * time.Millisecond
+	t.Cleanup(func() { breakerOpen = old })
+	release := make(chan struct{})
+	var calls atomic.Int64
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) > breakerTrips {
+			<-release // the trial call waits while the burst arrives
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(up.Close)
+	t.Cleanup(func() { close(release) })
+	ctx := reqctx.WithActor(context.Background(), "user:quantri")
+	s := NewService(dbtest.SQLite(t, []db.Module{audit.Migrations, Migrations}), slog.New(slog.DiscardHandler))
+	def, _ := s.CreateService(ctx, ServiceInput{Code: "mot-nguon", Name: "Một nguồn", PrimaryURL: up.URL, TimeoutMS: 5000})
+	c, _ := s.CreateConsumer(ctx, ConsumerInput{Name: "Hệ thống gọi"})
+	key, _, _ := s.IssueKey(ctx, c.ID)
+	if _, err := s.Grant(ctx, c.ID, def.ID, []string{"GET"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	gw := httptest.NewServer(s.Proxy(slog.New(slog.DiscardHandler)))
+	t.Cleanup(gw.Close)
+	get := func() int {
+		req, _ := http.NewRequest("GET", gw.URL+"/gw/mot-nguon/a", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range breakerTrips {
+		get()
+	}
+	time.Sleep(80 * time.Millisecond)
+	go get() // the trial
+	for calls.Load() != breakerTrips+1 {
+		time.Sleep(time.Millisecond)
+	}
+	for i := range 20 {
+		if st := get(); st != http.StatusServiceUnavailable {
+			t.Fatalf("burst call %d while the trial is out: got %d", i, st)
+		}
+	}
+	if n := calls.Load(); n != breakerTrips+1 {
+		t.Fatalf("upstream calls: %d, want the %d that opened the circuit and one trial", n, breakerTrips+1)
+	}
+}

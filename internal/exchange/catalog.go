@@ -87,7 +87,10 @@ func (s *Service) catalog(ctx context.Context) (*snapshot, error) {
 	changes := s.cat.changes.Load()
 	p, err := s.loadCatalog(ctx)
 	if err != nil {
-		return nil, err
+		// The database is away: callers may try again in a moment.
+		e := apperr.Wrapf(apperr.Unavailable, "exchange.catalogue_unavailable", err)
+		e.RetryAfter = 1
+		return nil, e
 	}
 	p.changes = changes
 	s.cat.snap.Store(p)

@@ -1,6 +1,7 @@
 package exchange_test
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -463,4 +464,166 @@ func TestMutualTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantProblem(t, call(&registered), 401, "exchange.cert_unknown")
+}
+
+// TestReviewFixes covers what a review found: callers cannot open a circuit
+// with bad bodies, the half-open state lets one call through, the timeout
+// counts from the written request, a repeatable write is not sent to the
+// other system after a 504, X-Request-Id comes once, and a renamed service
+// keeps its board.
+func TestReviewFixes(t *testing.T) {
+	t.Run("bad bodies do not open the circuit", func(t *testing.T) {
+		r := newRig(t)
+		up := echo(t, "primary")
+		d := mustService(t, r.s, exchange.ServiceInput{Code: "nop", Name: "Nộp", PrimaryURL: up.URL, MaxBodyBytes: 1024, TimeoutMS: 2000})
+		if _, err := r.s.Grant(ctx, r.c.ID, d.ID, []string{"GET", "POST"}, 0); err != nil {
+			t.Fatal(err)
+		}
+		for range 8 {
+			req, _ := http.NewRequest("POST", r.gw.URL+"/gw/nop/a", io.MultiReader(strings.NewReader(strings.Repeat("x", 5000))))
+			req.ContentLength = -1 // chunked: the limit is found while reading
+			req.Header.Set("Authorization", "Bearer "+r.key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Fatalf("oversized chunked body: got %d, want 413", resp.StatusCode)
+			}
+		}
+		if st := r.s.State(up.URL); st.Open || st.Fails != 0 {
+			t.Fatalf("after callers' oversized bodies: %+v, want the circuit closed", st)
+		}
+		if resp := r.do("GET", "/gw/nop/a", nil); resp.StatusCode != 200 {
+			t.Fatalf("another caller: got %d", resp.StatusCode)
+		}
+	})
+
+	t.Run("the timeout starts once the body is sent", func(t *testing.T) {
+		r := newRig(t)
+		up := echo(t, "primary")
+		d := mustService(t, r.s, exchange.ServiceInput{Code: "cham", Name: "Chậm", PrimaryURL: up.URL, TimeoutMS: 300})
+		if _, err := r.s.Grant(ctx, r.c.ID, d.ID, []string{"POST"}, 0); err != nil {
+			t.Fatal(err)
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			for range 6 { // 600 ms of upload, twice the timeout
+				_, _ = pw.Write([]byte("phan "))
+				time.Sleep(100 * time.Millisecond)
+			}
+			pw.Close()
+		}()
+		resp := r.do("POST", "/gw/cham/a", pr)
+		if resp.StatusCode != 200 {
+			t.Fatalf("slow upload to a fast upstream: got %d, want 200", resp.StatusCode)
+		}
+		if e := decodeEcho(t, resp); e.Body != strings.Repeat("phan ", 6) {
+			t.Fatalf("body: %q", e.Body)
+		}
+	})
+
+	t.Run("a write is not repeated to the other system after a 504", func(t *testing.T) {
+		r := newRig(t)
+		primary, primaryCalls := counted(t, http.StatusGatewayTimeout, `{}`)
+		backup, backupCalls := counted(t, 201, `{}`)
+		r.service("ghi", primary.URL, backup.URL, "POST", "GET")
+		resp := r.do("POST", "/gw/ghi/a", strings.NewReader("x"), "Idempotency-Key", "k-504")
+		if resp.StatusCode != http.StatusGatewayTimeout || primaryCalls.Load() != 1 || backupCalls.Load() != 0 {
+			t.Fatalf("POST with Idempotency-Key after a 504: got %d, primary %d, backup %d calls", resp.StatusCode,
+				primaryCalls.Load(), backupCalls.Load())
+		}
+		if resp := r.do("GET", "/gw/ghi/a", nil); resp.StatusCode != 201 || resp.Header.Get("X-Upstream") != "backup" {
+			t.Fatalf("GET after a 504: got %d from %q, want the backup", resp.StatusCode, resp.Header.Get("X-Upstream"))
+		}
+	})
+
+	t.Run("one X-Request-Id", func(t *testing.T) {
+		r := newRig(t)
+		up := echo(t, "primary")
+		r.service("mot", up.URL, "", "GET")
+		resp := r.do("GET", "/gw/mot/a", nil, "X-Request-Id", "abc-123")
+		if got := resp.Header.Values("X-Request-Id"); len(got) != 1 || got[0] != "abc-123" {
+			t.Fatalf("X-Request-Id: got %q", got)
+		}
+		resp = r.do("GET", "/gw/khong/a", nil, "X-Request-Id", "abc-124")
+		if got := resp.Header.Values("X-Request-Id"); len(got) != 1 || got[0] != "abc-124" {
+			t.Fatalf("X-Request-Id on a problem: got %q", got)
+		}
+	})
+
+	t.Run("a renamed service keeps its board", func(t *testing.T) {
+		dbtest.Each(t, modules, func(t *testing.T, d *db.DB) {
+			r := rigOn(t, d)
+			stop := running(t, r.s)
+			legacy := echo(t, "legacy")
+			def := mustService(t, r.s, exchange.ServiceInput{Code: "cu", Name: "Cũ", PrimaryURL: legacy.URL, BackupURL: legacy.URL,
+				Cutover: exchange.CutoverOld})
+			if _, err := r.s.Grant(ctx, r.c.ID, def.ID, []string{"GET"}, 0); err != nil {
+				t.Fatal(err)
+			}
+			if resp := r.do("GET", "/gw/cu/a", nil); resp.StatusCode != 200 {
+				t.Fatalf("got %d", resp.StatusCode)
+			}
+			stop()
+			in := exchange.ServiceInput{Code: "moi", Name: "Mới", PrimaryURL: legacy.URL, BackupURL: legacy.URL, Cutover: exchange.CutoverNew}
+			if _, err := r.s.UpdateService(ctx, def.ID, in, def.Version); err != nil {
+				t.Fatal(err)
+			}
+			b, err := r.s.MigrationBoard(context.Background(), 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Services) != 1 || b.Services[0].LegacyCalls != 1 || b.Services[0].Moved || b.CanRetire {
+				t.Fatalf("board after the rename: %+v, can retire %v", b.Services, b.CanRetire)
+			}
+		})
+	})
+}
+
+func TestShadowComparesWhatAnswersSay(t *testing.T) {
+	r := rigOn(t, dbtest.SQLite(t, modules))
+	stop := running(t, r.s)
+	gz := func(level int, body string) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Encoding", "gzip")
+			zw, _ := gzip.NewWriterLevel(w, level)
+			_, _ = io.WriteString(zw, body)
+			zw.Close()
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	plain := func(body string) *httptest.Server {
+		srv, _ := counted(t, 200, body)
+		return srv
+	}
+	for _, sv := range []struct{ code, legacy, new string }{
+		{"nen", gz(gzip.BestSpeed, `{"ho_ten":"Trần Thị B"}`).URL, gz(gzip.BestCompression, `{"ho_ten":"Trần Thị B"}`).URL},
+		{"so-lon", plain(`{"so_ho_so":900719925474099312}`).URL, plain(`{"so_ho_so":900719925474099313}`).URL},
+	} {
+		def := mustService(t, r.s, exchange.ServiceInput{Code: sv.code, Name: sv.code, PrimaryURL: sv.new, BackupURL: sv.legacy,
+			Cutover: exchange.CutoverShadow})
+		if _, err := r.s.Grant(ctx, r.c.ID, def.ID, []string{"GET"}, 0); err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", r.gw.URL+"/gw/"+sv.code+"/a", nil)
+		req.Header.Set("Authorization", "Bearer "+r.key)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	stop()
+	if diffs, _ := r.s.ShadowDiffs(context.Background(), "nen", 10); len(diffs) != 0 {
+		t.Fatalf("the same JSON gzipped at two levels: got differences %+v", diffs)
+	}
+	if diffs, _ := r.s.ShadowDiffs(context.Background(), "so-lon", 10); len(diffs) != 1 || diffs[0].Reason != "body" {
+		t.Fatalf("two large identifiers one apart: got %+v, want a body difference", diffs)
+	}
 }

@@ -1,9 +1,12 @@
 package exchange
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +22,7 @@ import (
 // graceful stop the writer drains the buffer before it returns, so no
 // finished call's record is lost. A crash (kill -9, power) loses what was
 // still buffered: in steady running the calls of the last flushEvery, and
-// never more than bufferSize records. When the database cannot keep up for
+// never more than bufferSize records plus the batch being written. When the database cannot keep up for
 // longer than the buffer lasts, calls wait for room: the gateway prefers a
 // complete log to answering faster.
 const (
@@ -139,6 +142,7 @@ func (l *msgLog) run(ctx context.Context) {
 			select {
 			case <-time.After(time.Second):
 			case <-ctx.Done():
+				return // the final drain takes the batch, with its bounded tries
 			}
 		}
 	}
@@ -284,7 +288,13 @@ func (l *msgLog) write(ctx context.Context, batch []entry) error {
 				return fmt.Errorf("insert messages: %w", err)
 			}
 		}
-		for k, u := range usage {
+		// In one order everywhere, so two gateway processes writing the same
+		// rows never deadlock on PostgreSQL.
+		for _, k := range slices.SortedFunc(maps.Keys(usage), func(a, b usageKey) int {
+			return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.service, b.service), cmp.Compare(a.consumer, b.consumer),
+				cmp.Compare(a.upstream, b.upstream))
+		}) {
+			u := usage[k]
 			if _, err := tx.ExecContext(ctx, `INSERT INTO xchg_usage (day, service_code, consumer_id, upstream, calls, errors, last_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (day, service_code, consumer_id, upstream) DO UPDATE SET
 calls = xchg_usage.calls + excluded.calls, errors = xchg_usage.errors + excluded.errors,
@@ -293,7 +303,10 @@ last_at = CASE WHEN excluded.last_at > xchg_usage.last_at THEN excluded.last_at 
 				return fmt.Errorf("usage: %w", err)
 			}
 		}
-		for k, c := range shadows {
+		for _, k := range slices.SortedFunc(maps.Keys(shadows), func(a, b shadowKey) int {
+			return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.service, b.service))
+		}) {
+			c := shadows[k]
 			if _, err := tx.ExecContext(ctx, `INSERT INTO xchg_shadow_day (day, service_code, compared, differed) VALUES ($1, $2, $3, $4)
 ON CONFLICT (day, service_code) DO UPDATE SET compared = xchg_shadow_day.compared + excluded.compared,
 differed = xchg_shadow_day.differed + excluded.differed`, k.day, k.service, c[0], c[1]); err != nil {

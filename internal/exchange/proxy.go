@@ -11,11 +11,13 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,10 +54,31 @@ type call struct {
 	canReplay   bool             // replay holds the body (or there is none)
 	dialTimeout time.Duration
 	tooLarge    atomic.Bool
-	headers     *time.Timer // fires errUpstreamTimeout; stopped when headers arrive
+	bodyFailed  atomic.Bool // reading the caller's body failed (too large, cut off)
+	headers     *time.Timer // fires errUpstreamTimeout; armed once the request is written, stopped when headers arrive
+	timerMu     sync.Mutex
+	answered    bool // headers arrived: the timer is not armed again
 	rec         *Message
 	shadow      *shadowCapture // the legacy answer being kept for a shadow comparison
 	trial       *upstream      // the half-open upstream this call took the trial of, until the breaker hears how it went
+}
+
+// arm starts the wait for the upstream's headers, unless they came already
+// (an upstream may answer before it has read the whole body).
+func (c *call) arm(d time.Duration) {
+	c.timerMu.Lock()
+	defer c.timerMu.Unlock()
+	if !c.answered {
+		c.headers.Reset(d)
+	}
+}
+
+// disarm stops the wait for good.
+func (c *call) disarm() {
+	c.timerMu.Lock()
+	defer c.timerMu.Unlock()
+	c.answered = true
+	c.headers.Stop()
 }
 
 // gateway is the proxy handler.
@@ -122,12 +145,24 @@ func splitPath(escaped string) (code, erest, rest string, err error) {
 	segs := strings.Split(erest, "/")
 	for i, seg := range segs {
 		ds, err := url.PathUnescape(seg)
-		if err != nil || (ds == "" && i != len(segs)-1) || ds == "." || ds == ".." || strings.ContainsAny(ds, "/\\\x00") {
+		if err != nil || (ds == "" && i != len(segs)-1) || !safeSegment(ds) {
+			return "", "", "", bad
+		}
+		// Decoded once more, for an upstream that decodes twice (%252e%252e).
+		if dds, err := url.PathUnescape(ds); err == nil && dds != ds && !safeSegment(dds) {
 			return "", "", "", bad
 		}
 	}
 	rest, _ = url.PathUnescape(erest)
 	return code, erest, rest, nil
+}
+
+// safeSegment reports whether a decoded path segment stays where it is: not
+// "." or "..", also once cut at ";" (servlet containers read "..;x" as
+// ".."), and holding no slash, backslash or NUL.
+func safeSegment(ds string) bool {
+	name, _, _ := strings.Cut(ds, ";")
+	return name != "." && name != ".." && !strings.ContainsAny(ds, "/\\\x00")
 }
 
 // target is base with the caller's rest and query appended.
@@ -153,6 +188,26 @@ func presentedKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("X-API-Key"))
 }
 
+// mayFailOver reports whether a call the first upstream did not take may go
+// to the other. Nothing was sent when the first could not be reached: any
+// call may go. A safe method (GET, HEAD, OPTIONS) may go after any failure.
+// A call that is repeatable (PUT, DELETE, or with an Idempotency-Key) but
+// changes something goes only when a proxy in front of the first upstream
+// said 502 or 503, which means the call did not reach it; not after a 504
+// or a connection lost mid-call, when it may have done the work: the other
+// upstream is another system, which does not share its idempotency store.
+func mayFailOver(req *http.Request, resp *http.Response, err error) bool {
+	switch {
+	case dialFailed(err):
+		return true
+	case req.Method == http.MethodGet || req.Method == http.MethodHead || req.Method == http.MethodOptions:
+		return unavailable(resp, err)
+	case retryable(req):
+		return err == nil && (resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable)
+	}
+	return false
+}
+
 // retryable reports whether sending r twice is safe.
 func retryable(r *http.Request) bool {
 	switch r.Method {
@@ -175,6 +230,9 @@ func (b watchedBody) Read(p []byte) (int, error) {
 	if errors.As(err, &mbe) {
 		b.c.tooLarge.Store(true)
 	}
+	if err != nil && err != io.EOF {
+		b.c.bodyFailed.Store(true) // the caller's side failed, not the upstream
+	}
 	return n, err
 }
 
@@ -186,7 +244,7 @@ type countingWriter struct {
 }
 
 func (w *countingWriter) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
+	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -203,15 +261,16 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// countingBody counts what the caller sent.
+// countingBody counts what the caller sent. The transport reads it on its
+// own goroutine, hence the atomic.
 type countingBody struct {
 	io.ReadCloser
-	n *int64
+	n *atomic.Int64
 }
 
 func (b countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	*b.n += int64(n)
+	b.n.Add(int64(n))
 	return n, err
 }
 
@@ -224,20 +283,19 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !requestIDRE.MatchString(reqID) {
 		reqID = strings.ToLower(rand.Text())
 	}
-	w.Header().Set("X-Request-Id", reqID)
 	path := r.URL.EscapedPath()
 	if len(path) > maxLoggedPath {
 		path = path[:maxLoggedPath]
 	}
 	rec := &Message{At: start.UTC(), Method: r.Method, Path: path, RequestID: reqID}
 	cw := &countingWriter{ResponseWriter: w}
-	var bytesIn int64
+	var bytesIn atomic.Int64
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = countingBody{r.Body, &bytesIn}
 	}
 	c := &call{reqID: reqID, rec: rec}
 	defer func() {
-		rec.Status, rec.BytesOut, rec.BytesIn, rec.Latency = cw.status, cw.n, bytesIn, time.Since(start)
+		rec.Status, rec.BytesOut, rec.BytesIn, rec.Latency = cw.status, cw.n, bytesIn.Load(), time.Since(start)
 		if rec.Status == 0 { // the caller went away before an answer
 			rec.Status = 499
 		}
@@ -297,8 +355,14 @@ func (g *gateway) serve(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
-	c.headers = time.AfterFunc(def.Timeout(), func() { cancel(errUpstreamTimeout) })
-	defer c.headers.Stop()
+	// The timeout runs from the moment the request is written (its body
+	// included) until the upstream's headers arrive.
+	c.headers = time.AfterFunc(time.Hour, func() { cancel(errUpstreamTimeout) })
+	c.headers.Stop()
+	defer c.disarm()
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { c.arm(def.Timeout()) },
+	})
 	if len(c.targets) > 1 {
 		c.dialTimeout = min(def.Timeout()/2, 5*time.Second)
 	}
@@ -317,16 +381,20 @@ func (g *gateway) authorize(r *http.Request, code string) (Consumer, ServiceDef,
 	return Consumer{}, ServiceDef{}, Grant{}, apperr.New(apperr.Unauthenticated, "exchange.key_missing")
 }
 
-// route lists the upstreams to try, in order: the cutover mode decides which
-// answers, and an upstream whose circuit is open is tried last. When every
-// upstream's circuit is open and none is due for a trial, it refuses the call
+// route lists the upstreams to try, in order: the cutover mode decides
+// which answers; one failing its health checks goes after one that passes;
+// one whose circuit is open is left out, unless it is due for its trial call
+// and no other call holds that trial. When none is left it refuses the call
 // at once rather than keep a caller waiting on a dead upstream.
 func (g *gateway) route(def ServiceDef, erest, rest, rawQuery string) ([]upstreamTarget, *upstream, error) {
 	roles := []string{"primary", "backup"}
 	if def.Cutover != CutoverNew {
 		roles = []string{"backup", "primary"}
 	}
-	var out []upstreamTarget
+	now := time.Now()
+	var healthy, unhealthy []upstreamTarget
+	var trial *upstream
+	var openUntil int64
 	for _, role := range roles {
 		base := def.PrimaryURL
 		if role == "backup" {
@@ -335,30 +403,43 @@ func (g *gateway) route(def ServiceDef, erest, rest, rawQuery string) ([]upstrea
 		if base == "" {
 			continue
 		}
-		u, err := target(base, erest, rest, rawQuery)
+		u := g.s.ups.get(base)
+		ok, tookTrial := u.usable(now)
+		if !ok {
+			if until := u.openUntil.Load(); until != 0 {
+				if openUntil == 0 || until < openUntil {
+					openUntil = until
+				}
+				continue // open circuit, or its trial is out
+			}
+		}
+		t, err := target(base, erest, rest, rawQuery)
 		if err != nil {
+			if tookTrial != nil {
+				tookTrial.trial.Store(false)
+			}
 			return nil, nil, err
 		}
-		out = append(out, upstreamTarget{role: role, base: base, url: u})
-	}
-	now := time.Now()
-	first := g.s.ups.get(out[0].base)
-	if ok, trial := first.usable(now); ok {
-		return out, trial, nil
-	}
-	if len(out) > 1 {
-		second := g.s.ups.get(out[1].base)
-		if ok, trial := second.usable(now); ok {
-			return []upstreamTarget{out[1], out[0]}, trial, nil
+		ut := upstreamTarget{role: role, base: base, url: t}
+		if ok {
+			healthy = append(healthy, ut)
+		} else {
+			unhealthy = append(unhealthy, ut)
 		}
-		if !first.open(now) || !second.open(now) {
-			return out, nil, nil // unhealthy by the checks but not by the calls: try anyway
+		if tookTrial != nil {
+			if trial != nil { // one trial per call: hand back the second
+				tookTrial.trial.Store(false)
+			} else {
+				trial = tookTrial
+			}
 		}
-	} else if !first.open(now) {
-		return out, nil, nil
 	}
-	wait := time.Until(time.Unix(0, first.openUntil.Load()))
-	return nil, nil, &apperr.Error{Kind: apperr.Unavailable, Key: "exchange.circuit_open", RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
+	out := append(healthy, unhealthy...)
+	if len(out) == 0 {
+		wait := time.Until(time.Unix(0, openUntil))
+		return nil, nil, &apperr.Error{Kind: apperr.Unavailable, Key: "exchange.circuit_open", RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
+	}
+	return out, trial, nil
 }
 
 // bufferBody reads a body of up to replayLimit into c.replay so it can be
@@ -405,6 +486,7 @@ func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.Header.Del("Authorization")
 	pr.Out.Header.Del("X-API-Key")
 	pr.Out.Header.Del("Cookie")
+	pr.Out.Header.Del("X-Hopnhat-Shadow") // only the gateway's own shadow calls carry it
 	pr.Out.Header.Set("X-Request-Id", c.reqID)
 }
 
@@ -482,8 +564,9 @@ func (f *failover) note(req *http.Request, c *call, t upstreamTarget, resp *http
 		u.succeeded()
 		return
 	}
-	if err != nil && req.Context().Err() != nil && !errors.Is(context.Cause(req.Context()), errUpstreamTimeout) {
-		u.trial.Store(false)
+	callerSide := c.bodyFailed.Load() || (req.Context().Err() != nil && !errors.Is(context.Cause(req.Context()), errUpstreamTimeout))
+	if err != nil && callerSide {
+		u.trial.Store(false) // says nothing about the upstream
 		return
 	}
 	if u.failed(time.Now()) {
@@ -501,8 +584,7 @@ func (f *failover) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := f.base.RoundTrip(req)
 	f.note(req, c, first, resp, err)
 	answered := first
-	if len(c.targets) > 1 && c.canReplay && req.Context().Err() == nil &&
-		(dialFailed(err) || (retryable(req) && unavailable(resp, err))) {
+	if len(c.targets) > 1 && c.canReplay && req.Context().Err() == nil && mayFailOver(req, resp, err) {
 		status := 0
 		if resp != nil {
 			status = resp.StatusCode
@@ -524,7 +606,7 @@ func (f *failover) RoundTrip(req *http.Request) (*http.Response, error) {
 		f.note(b, c, second, resp, err)
 		answered = second
 	}
-	c.headers.Stop()
+	c.disarm()
 	if resp != nil {
 		resp.Header.Set("X-Upstream", answered.role)
 		c.rec.Upstream = answered.role
@@ -534,23 +616,24 @@ func (f *failover) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // Vietnamese texts of the problems the gateway answers with.
 var problemText = map[string]string{
-	"exchange.key_missing":          "Thiếu khóa truy cập (Authorization: Bearer hoặc X-API-Key).",
-	"exchange.key_invalid":          "Khóa truy cập không hợp lệ.",
-	"exchange.key_expired":          "Khóa truy cập đã hết hạn.",
-	"exchange.key_revoked":          "Khóa truy cập đã bị thu hồi.",
-	"exchange.consumer_disabled":    "Hệ thống gọi dịch vụ đang bị tạm dừng.",
-	"exchange.no_grant":             "Hệ thống chưa được cấp quyền gọi dịch vụ này.",
-	"exchange.method_not_granted":   "Hệ thống chưa được cấp quyền dùng phương thức này với dịch vụ.",
-	"exchange.service_not_found":    "Không tìm thấy dịch vụ.",
-	"exchange.path_invalid":         "Đường dẫn không hợp lệ.",
-	"exchange.body_too_large":       "Nội dung yêu cầu vượt quá dung lượng cho phép của dịch vụ.",
-	"exchange.body_unreadable":      "Không đọc được nội dung yêu cầu.",
-	"exchange.upstream_timeout":     "Hệ thống cung cấp dịch vụ không trả lời kịp thời.",
-	"exchange.upstream_unavailable": "Không kết nối được hệ thống cung cấp dịch vụ.",
-	"exchange.circuit_open":         "Hệ thống cung cấp dịch vụ đang tạm ngừng phục vụ; vui lòng gọi lại sau.",
-	"exchange.rate_limited":         "Hệ thống đã gọi dịch vụ này quá số lần cho phép mỗi phút; vui lòng gọi lại sau.",
-	"exchange.cert_unknown":         "Chứng thư số của hệ thống gọi chưa được đăng ký.",
-	"error.internal":                "Đã có lỗi xảy ra. Vui lòng thử lại sau.",
+	"exchange.key_missing":           "Thiếu khóa truy cập (Authorization: Bearer hoặc X-API-Key).",
+	"exchange.key_invalid":           "Khóa truy cập không hợp lệ.",
+	"exchange.key_expired":           "Khóa truy cập đã hết hạn.",
+	"exchange.key_revoked":           "Khóa truy cập đã bị thu hồi.",
+	"exchange.consumer_disabled":     "Hệ thống gọi dịch vụ đang bị tạm dừng.",
+	"exchange.no_grant":              "Hệ thống chưa được cấp quyền gọi dịch vụ này.",
+	"exchange.method_not_granted":    "Hệ thống chưa được cấp quyền dùng phương thức này với dịch vụ.",
+	"exchange.service_not_found":     "Không tìm thấy dịch vụ.",
+	"exchange.path_invalid":          "Đường dẫn không hợp lệ.",
+	"exchange.body_too_large":        "Nội dung yêu cầu vượt quá dung lượng cho phép của dịch vụ.",
+	"exchange.body_unreadable":       "Không đọc được nội dung yêu cầu.",
+	"exchange.upstream_timeout":      "Hệ thống cung cấp dịch vụ không trả lời kịp thời.",
+	"exchange.upstream_unavailable":  "Không kết nối được hệ thống cung cấp dịch vụ.",
+	"exchange.circuit_open":          "Hệ thống cung cấp dịch vụ đang tạm ngừng phục vụ; vui lòng gọi lại sau.",
+	"exchange.catalogue_unavailable": "Cổng trao đổi tạm thời không đọc được danh mục dịch vụ; vui lòng gọi lại sau.",
+	"exchange.rate_limited":          "Hệ thống đã gọi dịch vụ này quá số lần cho phép mỗi phút; vui lòng gọi lại sau.",
+	"exchange.cert_unknown":          "Chứng thư số của hệ thống gọi chưa được đăng ký.",
+	"error.internal":                 "Đã có lỗi xảy ra. Vui lòng thử lại sau.",
 }
 
 var problemTitle = map[int]string{
@@ -601,7 +684,7 @@ func statusOf(err error) (int, string) {
 		switch e.Key {
 		case "exchange.upstream_timeout":
 			return http.StatusGatewayTimeout, e.Key
-		case "exchange.circuit_open":
+		case "exchange.circuit_open", "exchange.catalogue_unavailable":
 			return http.StatusServiceUnavailable, e.Key
 		}
 		return http.StatusBadGateway, e.Key
@@ -623,6 +706,7 @@ func (g *gateway) fail(w http.ResponseWriter, r *http.Request, c *call, err erro
 	}
 	h := w.Header()
 	h.Del("X-Upstream")
+	h.Set("X-Request-Id", c.reqID)
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
 	var e *apperr.Error
@@ -631,5 +715,5 @@ func (g *gateway) fail(w http.ResponseWriter, r *http.Request, c *call, err erro
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problem{Type: "urn:hopnhat:problem:" + key, Title: title, Status: status,
-		Detail: problemText[key], Instance: r.URL.Path, Code: key, RequestID: c.reqID})
+		Detail: problemText[key], Instance: c.rec.Path, Code: key, RequestID: c.reqID})
 }

@@ -183,6 +183,10 @@ func TestProxyRefuses(t *testing.T) {
 		{"encoded slash", "GET", "/gw/ho-tich/a%2F..%2F..%2Fb", nil, 400, "exchange.path_invalid"},
 		{"absolute url", "GET", "/gw/ho-tich/http://evil.example/x", nil, 400, "exchange.path_invalid"},
 		{"backslash", "GET", "/gw/ho-tich/a%5C..%5Cb", nil, 400, "exchange.path_invalid"},
+		{"servlet dot-dot with ;", "GET", "/gw/ho-tich/..;/quan-tri/users", nil, 400, "exchange.path_invalid"},
+		{"encoded servlet dot-dot", "GET", "/gw/ho-tich/%2e%2e%3bx/quan-tri", nil, 400, "exchange.path_invalid"},
+		{"double-encoded dot-dot", "GET", "/gw/ho-tich/%252e%252e/quan-tri", nil, 400, "exchange.path_invalid"},
+		{"double-encoded slash", "GET", "/gw/ho-tich/a%252f..%252fb", nil, 400, "exchange.path_invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

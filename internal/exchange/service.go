@@ -253,6 +253,15 @@ version = version + 1, updated_at = $12, health_path = $15 WHERE id = $13 AND ve
 		if out, err = s.service(ctx, tx, id); err != nil {
 			return err
 		}
+		if out.Code != before.Code {
+			// The board and the shadow results follow the service to its new
+			// code; the message log keeps the code each call was made with.
+			for _, t := range []string{"xchg_usage", "xchg_shadow_day", "xchg_shadow_diff"} {
+				if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET service_code = $1 WHERE service_code = $2`, out.Code, before.Code); err != nil {
+					return fmt.Errorf("move %s to the new code: %w", t, err)
+				}
+			}
+		}
 		changes := map[string]any{}
 		for k, v := range serviceDetails(out) {
 			if old := serviceDetails(before)[k]; old != v {

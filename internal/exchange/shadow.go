@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -24,6 +25,7 @@ const sampleLen = 2000
 // shadowCapture keeps the legacy answer while it streams to the caller.
 type shadowCapture struct {
 	status   int
+	encoding string // Content-Encoding
 	buf      bytes.Buffer
 	n        int64
 	complete bool // the body was read to its end
@@ -49,14 +51,18 @@ func (b captureBody) Read(p []byte) (int, error) {
 }
 
 // captureForShadow starts keeping resp's body when a comparison slot is free.
+// A protocol switch (WebSocket) is not compared: its body is the connection.
 func (g *gateway) captureForShadow(resp *http.Response, c *call) {
+	if resp.StatusCode == http.StatusSwitchingProtocols || resp.Request.Header.Get("Upgrade") != "" {
+		return
+	}
 	select {
 	case g.s.shadowSlots <- struct{}{}:
 	default:
 		g.s.metrics().shadow.WithLabelValues(c.def.Code, "skipped").Inc()
 		return
 	}
-	c.shadow = &shadowCapture{status: resp.StatusCode}
+	c.shadow = &shadowCapture{status: resp.StatusCode, encoding: resp.Header.Get("Content-Encoding")}
 	if resp.Request.Method == http.MethodHead || resp.Body == nil || resp.Body == http.NoBody {
 		c.shadow.complete = true
 		return
@@ -104,21 +110,25 @@ func (g *gateway) shadowCall(r *http.Request, c *call) {
 		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, method, target.String(), nil)
 		var got bytes.Buffer
+		var newEncoding string
 		if err == nil {
 			req.Header = h
 			var resp *http.Response
 			if resp, err = g.shadowTransport.RoundTrip(req); err == nil {
 				d.NewStatus = resp.StatusCode
+				newEncoding = resp.Header.Get("Content-Encoding")
 				_, err = io.Copy(&got, io.LimitReader(resp.Body, replayLimit))
 				n, _ := io.Copy(io.Discard, resp.Body)
 				d.NewBytes = int64(got.Len()) + n
 				resp.Body.Close()
 			}
 		}
-		d.Reason = compareAnswers(legacy, d.NewStatus, got.Bytes(), d.NewBytes, err)
+		// Compressed answers are compared, and shown, as what they say.
+		legacyBody, newBody := decoded(legacy.buf.Bytes(), legacy.encoding), decoded(got.Bytes(), newEncoding)
+		d.Reason = compareAnswers(legacy, legacyBody, d.NewStatus, newBody, d.NewBytes, err)
 		if d.Reason != "" {
 			d.ID = g.s.msg.nextID(d.At)
-			d.LegacySample, d.NewSample = sample(legacy.buf.Bytes()), sample(got.Bytes())
+			d.LegacySample, d.NewSample = sample(legacyBody), sample(newBody)
 			g.s.metrics().shadow.WithLabelValues(def.Code, "differ").Inc()
 		} else {
 			g.s.metrics().shadow.WithLabelValues(def.Code, "match").Inc()
@@ -128,33 +138,63 @@ func (g *gateway) shadowCall(r *http.Request, c *call) {
 }
 
 // compareAnswers says how the new system's answer differs from the legacy
-// one: "" when it does not, else unreachable, status or body.
-func compareAnswers(legacy *shadowCapture, status int, body []byte, n int64, err error) string {
+// one: "" when it does not, else unreachable, status or body. The bodies are
+// decoded; the lengths are those on the wire.
+func compareAnswers(legacy *shadowCapture, legacyBody []byte, status int, body []byte, n int64, err error) string {
 	switch {
 	case err != nil:
 		return "unreachable"
 	case status != legacy.status:
 		return "status"
-	case n != legacy.n && !sameJSON(legacy.buf.Bytes(), body):
-		return "body"
-	case bytes.Equal(legacy.buf.Bytes(), body) || sameJSON(legacy.buf.Bytes(), body):
+	case bytes.Equal(legacyBody, body) && (n == legacy.n || legacy.encoding != ""):
+		return ""
+	case sameJSON(legacyBody, body):
 		return ""
 	}
 	return "body"
 }
 
+// decoded is b as sent with Content-Encoding enc: gzip is undone (within
+// replayLimit); anything else is left as it is.
+func decoded(b []byte, enc string) []byte {
+	if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+		return b
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return b
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, replayLimit))
+	if err != nil && len(out) == 0 {
+		return b
+	}
+	return out
+}
+
 // sameJSON reports whether a and b are both JSON with the same meaning.
+// Numbers are compared as written, so large identifiers are not rounded.
 func sameJSON(a, b []byte) bool {
 	if len(a) >= replayLimit || len(b) >= replayLimit {
 		return false // cut short: the text decides
 	}
-	var va, vb any
-	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+	va, okA := decodeJSON(a)
+	vb, okB := decodeJSON(b)
+	if !okA || !okB {
 		return false
 	}
 	ea, err1 := json.Marshal(va)
 	eb, err2 := json.Marshal(vb)
 	return err1 == nil && err2 == nil && bytes.Equal(ea, eb)
+}
+
+func decodeJSON(b []byte) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil || dec.More() {
+		return nil, false
+	}
+	return v, true
 }
 
 // sample is the start of an answer as valid UTF-8 text.
