@@ -43,6 +43,7 @@ func TestBrowser(t *testing.T) {
 			{"sign in in Vietnamese", browserSignIn},
 			{"language toggle", browserLanguage},
 			{"admin pages and API key", browserAdminPages},
+			{"the demo gateway", browserDemoGateway},
 			{"forged cross-site POST refused", browserCrossSite},
 			{"sign out", browserSignOut},
 		}
@@ -55,6 +56,35 @@ func TestBrowser(t *testing.T) {
 	t.Run("first start", func(t *testing.T) {
 		browserFirstStart(t, newTab(t, browser, fresh.URL), fresh)
 	})
+}
+
+// browserDemoGateway opens the demo's gateway: its four services, the legacy
+// LGSP's hosts failing their health checks (they never resolve), and the
+// board that says the old LGSP cannot be switched off yet.
+func browserDemoGateway(t *testing.T, p *tab, s *browsertest.Server) {
+	p.open("/gateway")
+	p.wantBody("Tra cứu tình trạng hồ sơ thủ tục hành chính", "Đăng ký hộ tịch (khai sinh, kết hôn, khai tử)",
+		"Cơ sở dữ liệu đất đai", "Liên thông văn bản điện tử", "https://lgsp.haiduong.example/ho-tich")
+	deadline := time.Now().Add(20 * time.Second) // the first health checks run at start
+	for !strings.Contains(p.body(), "Kiểm tra sức khỏe không đạt") {
+		if time.Now().After(deadline) {
+			t.Fatal("the legacy LGSP's unreachable hosts are not shown failing their health checks")
+		}
+		time.Sleep(500 * time.Millisecond)
+		p.open("/gateway")
+	}
+	if strings.Contains(p.body(), "127.0.0.1:0/") {
+		t.Error("the demo's tracking service points at port 0, not at the server")
+	}
+	p.noRawKeys()
+	p.shot("demo_gateway.png")
+	p.open("/gateway/board")
+	p.wantBody("Chưa chuyển", "Cổng dịch vụ công thành phố", "Hệ thống thông tin giải quyết TTHC (một cửa)")
+	if strings.Contains(p.body(), "Có thể tắt LGSP cũ.") {
+		t.Error("the demo board says the old LGSP can be switched off; three services still use it")
+	}
+	p.noRawKeys()
+	p.shot("demo_gateway_board.png")
 }
 
 func browserSignIn(t *testing.T, p *tab, s *browsertest.Server) {

@@ -104,7 +104,11 @@ func runServe(ctx context.Context, cfg *config, out, errw io.Writer) error {
 	// message-log records of the last calls they finished.
 	gw := startGateway(context.WithoutCancel(ctx), a)
 	defer gw()
-	listeners := []listener{{addr: cfg.Addr, handler: a.handler, tlsCert: cfg.TLSCert, tlsKey: cfg.TLSKey, what: "hopnhat"}}
+	main := listener{addr: cfg.Addr, handler: a.handler, tlsCert: cfg.TLSCert, tlsKey: cfg.TLSKey, what: "hopnhat"}
+	if cfg.Demo {
+		main.listening = func(addr net.Addr) { demoGatewayListening(sctx, a, addr) }
+	}
+	listeners := []listener{main}
 	if cfg.GatewayAddr != "" {
 		l, err := gatewayListener(cfg, a, cfg.GatewayAddr)
 		if err != nil {
@@ -123,7 +127,8 @@ type listener struct {
 	addr, tlsCert, tlsKey string
 	handler               http.Handler
 	clientCAs             *x509.CertPool
-	what                  string // how the start line names it
+	what                  string         // how the start line names it
+	listening             func(net.Addr) // called once it listens (may be nil)
 }
 
 // gatewayListener is the gateway's own address, with its TLS and client
@@ -155,6 +160,9 @@ func serveAll(ctx context.Context, cfg *config, log *slog.Logger, out io.Writer,
 						scheme = "https"
 					}
 					log.Info("listening", "what", l.what, "addr", addr.String())
+					if l.listening != nil {
+						l.listening(addr)
+					}
 					mu.Lock()
 					fmt.Fprintf(out, "%s đang chạy / is running: %s://%s\n", l.what, scheme, addr)
 					mu.Unlock()

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 
 	"hopnhat/internal/exchange"
 )
@@ -67,9 +70,30 @@ func loadDemoGateway(ctx context.Context, a *app, out io.Writer) error {
 			}
 		}
 	}
+	gw := cmp.Or(a.cfg.GatewayAddr, a.cfg.Addr)
 	fmt.Fprintf(out, `Cổng trao đổi mẫu / demo gateway: %d dịch vụ / services. Khóa mẫu / demo key (chỉ in một lần / printed once):
   %s
-  thử / try: curl -H 'Authorization: Bearer %s' -d '{"code":"…","factor":"…"}' http://%s/gw/tra-cuu-ho-so/track
-`, len(services), key, key, a.cfg.Addr)
+  thử / try: curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{"code":"…","factor":"…"}' http://%s/gw/tra-cuu-ho-so/track
+`, len(services), key, key, gw)
 	return nil
+}
+
+// demoGatewayListening points the demo's tracking service at the address the
+// server got, when it was started on port 0 (the kernel's pick, as tests do).
+func demoGatewayListening(ctx context.Context, a *app, addr net.Addr) {
+	d, err := a.xchg.ServiceByCode(ctx, "tra-cuu-ho-so")
+	if err != nil {
+		return
+	}
+	u, err := url.Parse(d.PrimaryURL)
+	if err != nil || u.Port() != "0" {
+		return
+	}
+	u.Host = addr.String()
+	in := exchange.ServiceInput{Code: d.Code, Name: d.Name, OwnerAgencyID: d.OwnerAgencyID, VersionLabel: d.VersionLabel,
+		PrimaryURL: u.String(), BackupURL: d.BackupURL, TimeoutMS: d.TimeoutMS, MaxBodyBytes: d.MaxBodyBytes, DocsURL: d.DocsURL,
+		Status: d.Status, Cutover: d.Cutover, HealthPath: d.HealthPath}
+	if _, err := a.xchg.UpdateService(ctx, d.ID, in, d.Version); err != nil {
+		a.log.Warn("demo gateway: could not point the tracking service at the server", "err", err)
+	}
 }

@@ -160,7 +160,7 @@ func TestDemoLoads(t *testing.T) {
 		}
 		for _, path := range []string{"/", "/procedures", "/procedures/calendar?year=2026", "/dossiers", "/dossiers?state=overdue",
 			"/dossiers/stats", "/dossiers/" + mine[0].ID, "/dossiers/" + mine[0].ID + "/receipt", "/mergers/" + hp.ID + "/dashboard",
-			"/mergers/" + hp.ID + "/report", "/agencies"} {
+			"/mergers/" + hp.ID + "/report", "/agencies", "/gateway", "/gateway/board", "/gateway/consumers"} {
 			body := getPage(t, a, p, reqctx.RoleAdmin, path)
 			if k := rawKey.FindString(body); k != "" {
 				t.Errorf("%s shows the raw key %q", path, k)
