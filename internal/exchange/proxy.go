@@ -99,17 +99,18 @@ type gateway struct {
 func (s *Service) Proxy(log *slog.Logger) http.Handler {
 	g := &gateway{s: s, log: log}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		// With a backup, give up on a silent primary early enough to try it.
+		if c, ok := ctx.Value(callKey{}).(*call); ok && c.dialTimeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, c.dialTimeout)
+			defer cancel()
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
 	base := &http.Transport{
-		Proxy: nil, // upstreams are reached directly, never through an environment proxy
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			// With a backup, give up on a silent primary early enough to try it.
-			if c, ok := ctx.Value(callKey{}).(*call); ok && c.dialTimeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, c.dialTimeout)
-				defer cancel()
-			}
-			return dialer.DialContext(ctx, network, addr)
-		},
+		Proxy:                 nil, // upstreams are reached directly, never through an environment proxy
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   256,
@@ -471,6 +472,7 @@ func (g *gateway) bufferBody(w http.ResponseWriter, r *http.Request, c *call) bo
 	}
 	c.replay, c.canReplay = buf, true
 	r.Body = io.NopCloser(bytes.NewReader(buf))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
 	r.ContentLength = int64(len(buf))
 	return true
 }
@@ -600,7 +602,9 @@ func (f *failover) RoundTrip(req *http.Request) (*http.Response, error) {
 		b.URL, b.Host = &u, ""
 		b.Body, b.GetBody, b.ContentLength = nil, nil, int64(len(c.replay))
 		if len(c.replay) > 0 {
-			b.Body = io.NopCloser(bytes.NewReader(c.replay))
+			replay := c.replay
+			b.Body = io.NopCloser(bytes.NewReader(replay))
+			b.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(replay)), nil }
 		}
 		resp, err = f.base.RoundTrip(b)
 		f.note(b, c, second, resp, err)
