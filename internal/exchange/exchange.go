@@ -1,6 +1,10 @@
 // Package exchange is the LGSP gateway: the catalogue of services other
-// systems call through /gw/{service}/…, the consumers that call them, their
-// API keys and grants, and the reverse proxy with primary → backup failover.
+// systems call through /gw/{service}/…, the consumers that call them with API
+// keys or client certificates, their grants and rate limits, and the reverse
+// proxy in front of each service's new system and legacy LGSP: failover,
+// health checks, a circuit breaker, the cutover modes (old, shadow with its
+// comparisons, new), the batched message log, the migration board that says
+// when the legacy LGSP can go, and the pages and JSON API to run it all.
 package exchange
 
 import (
