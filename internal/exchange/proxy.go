@@ -332,7 +332,9 @@ func (g *gateway) serve(w http.ResponseWriter, r *http.Request, c *call) {
 		g.fail(w, r, c, err)
 		return
 	}
-	if rate := float64(grant.RatePerMinute); rate > 0 {
+	if grant.RatePerMinute > 0 {
+		// This process's share of the rate (see nodes.go).
+		rate := max(1, float64(grant.RatePerMinute)/float64(g.s.Nodes()))
 		if ok, wait := g.s.lim.AllowRate(consumer.ID+"/"+def.ID, rate, rate); !ok {
 			g.fail(w, r, c, &apperr.Error{Kind: apperr.TooManyRequests, Key: "exchange.rate_limited",
 				RetryAfter: max(1, int(math.Ceil(wait.Seconds())))})

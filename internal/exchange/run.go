@@ -50,6 +50,7 @@ func (s *Service) Run(ctx context.Context) {
 	}
 	client := &http.Client{Timeout: healthTimeout, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2}}
 	loop(pollEvery, s.pollCatalog)
+	loop(nodeEvery, s.heartbeat)
 	loop(healthEvery, func(ctx context.Context) { s.checkHealth(ctx, client) })
 	loop(purgeEvery, func(ctx context.Context) {
 		cutoff := s.db.Now().AddDate(0, 0, -s.Retention())
@@ -63,6 +64,7 @@ func (s *Service) Run(ctx context.Context) {
 	})
 	<-ctx.Done()
 	wg.Wait()
+	s.leave(context.WithoutCancel(ctx))
 	s.waitShadows(shadowWait)
 	stopWriter()
 	<-writerDone

@@ -57,6 +57,7 @@ type Service struct {
 	shadowSlots chan struct{} // shadow comparisons under way, bounded
 	shadowWG    sync.WaitGroup
 	retention   atomic.Int64 // days the message log is kept
+	nodes       atomic.Int64 // gateway processes alive on this database, this one included
 }
 
 // The defaults of what the gateway keeps.
