@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"hopnhat/internal/exchange"
-	"hopnhat/internal/platform/db"
 )
 
 func gatewayCmd(cfg *config) *cobra.Command {
@@ -247,12 +246,4 @@ func gatewayGrantCmd(cfg *config) *cobra.Command {
 	cmd.Flags().StringVar(&methods, "methods", "GET", "phương thức, cách nhau bởi dấu phẩy / methods, comma-separated")
 	cmd.Flags().IntVar(&rate, "rate", 0, "số lần gọi tối đa mỗi phút (0: không giới hạn) / calls a minute (0: no limit)")
 	return cmd
-}
-
-// gatewayMessageCount counts the message log (tests and the bench check that
-// no record was lost).
-func gatewayMessageCount(ctx context.Context, d *db.DB) (int64, error) {
-	var n int64
-	err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM xchg_message`).Scan(&n)
-	return n, err
 }

@@ -397,3 +397,11 @@ func TestGatewayCrashLosesOnlyTheLastFlush(t *testing.T) {
 		}
 	})
 }
+
+// gatewayMessageCount counts the message log (the tests check that no record
+// was lost).
+func gatewayMessageCount(ctx context.Context, d *db.DB) (int64, error) {
+	var n int64
+	err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM xchg_message`).Scan(&n)
+	return n, err
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net"
@@ -620,27 +621,16 @@ func (f *failover) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// Vietnamese texts of the problems the gateway answers with.
-var problemText = map[string]string{
-	"exchange.key_missing":           "Thiếu khóa truy cập (Authorization: Bearer hoặc X-API-Key).",
-	"exchange.key_invalid":           "Khóa truy cập không hợp lệ.",
-	"exchange.key_expired":           "Khóa truy cập đã hết hạn.",
-	"exchange.key_revoked":           "Khóa truy cập đã bị thu hồi.",
-	"exchange.consumer_disabled":     "Hệ thống gọi dịch vụ đang bị tạm dừng.",
-	"exchange.no_grant":              "Hệ thống chưa được cấp quyền gọi dịch vụ này.",
-	"exchange.method_not_granted":    "Hệ thống chưa được cấp quyền dùng phương thức này với dịch vụ.",
-	"exchange.service_not_found":     "Không tìm thấy dịch vụ.",
-	"exchange.path_invalid":          "Đường dẫn không hợp lệ.",
-	"exchange.body_too_large":        "Nội dung yêu cầu vượt quá dung lượng cho phép của dịch vụ.",
-	"exchange.body_unreadable":       "Không đọc được nội dung yêu cầu.",
-	"exchange.upstream_timeout":      "Hệ thống cung cấp dịch vụ không trả lời kịp thời.",
-	"exchange.upstream_unavailable":  "Không kết nối được hệ thống cung cấp dịch vụ.",
-	"exchange.circuit_open":          "Hệ thống cung cấp dịch vụ đang tạm ngừng phục vụ; vui lòng gọi lại sau.",
-	"exchange.catalogue_unavailable": "Cổng trao đổi tạm thời không đọc được danh mục dịch vụ; vui lòng gọi lại sau.",
-	"exchange.rate_limited":          "Hệ thống đã gọi dịch vụ này quá số lần cho phép mỗi phút; vui lòng gọi lại sau.",
-	"exchange.cert_unknown":          "Chứng thư số của hệ thống gọi chưa được đăng ký.",
-	"error.internal":                 "Đã có lỗi xảy ra. Vui lòng thử lại sau.",
-}
+// problemText is the Vietnamese text of each problem the gateway answers
+// with, from the module's catalogue (the pages use the same texts).
+var problemText = func() map[string]string {
+	m := map[string]string{}
+	if b, err := fs.ReadFile(Catalog(), "vi.json"); err == nil {
+		_ = json.Unmarshal(b, &m) // the catalogue's own test checks it parses
+	}
+	m["error.internal"] = "Đã có lỗi xảy ra. Vui lòng thử lại sau."
+	return m
+}()
 
 var problemTitle = map[int]string{
 	http.StatusBadRequest:            "Yêu cầu không hợp lệ",
