@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"hopnhat/internal/platform/apperr"
+	"hopnhat/internal/platform/web"
 	"hopnhat/internal/platform/workbook"
 )
 
@@ -41,12 +42,8 @@ func (h *Handlers) importForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := r.ParseMultipartForm(4 << 20); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return apperr.Wrapf(apperr.TooLarge, "error.too_large", err)
-		}
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseMultipartForm(r, 4<<20); err != nil {
+		return err
 	}
 	defer r.MultipartForm.RemoveAll()
 	f, _, err := r.FormFile("file")

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"hopnhat/internal/platform/apperr"
+	"hopnhat/internal/platform/web"
 )
 
 // ImportBodyLimit bounds an uploaded agency workbook.
@@ -38,12 +39,8 @@ func (h *Handlers) importPage(w http.ResponseWriter, r *http.Request) error {
 
 // importForm applies an uploaded workbook, or lists every problem in it.
 func (h *Handlers) importForm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseMultipartForm(4 << 20); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return apperr.Wrapf(apperr.TooLarge, "error.too_large", err)
-		}
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseMultipartForm(r, 4<<20); err != nil {
+		return err
 	}
 	defer r.MultipartForm.RemoveAll()
 	f, _, err := r.FormFile("file")

@@ -478,12 +478,8 @@ func (h *Handlers) catImportPage(w http.ResponseWriter, r *http.Request) error {
 // catImportForm applies an uploaded workbook or CSV file, or lists every
 // problem in it.
 func (h *Handlers) catImportForm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseMultipartForm(4 << 20); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return apperr.Wrapf(apperr.TooLarge, "error.too_large", err)
-		}
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseMultipartForm(r, 4<<20); err != nil {
+		return err
 	}
 	defer r.MultipartForm.RemoveAll()
 	f, _, err := r.FormFile("file")

@@ -691,12 +691,8 @@ func (h *Handlers) decideForm(w http.ResponseWriter, r *http.Request) error {
 // summary with a download link.
 func (h *Handlers) convertUpload(w http.ResponseWriter, r *http.Request) error {
 	// Small parts stay in memory, the file goes to a temporary file.
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return apperr.Wrapf(apperr.TooLarge, "error.too_large", err)
-		}
-		return apperr.Wrapf(apperr.Invalid, "error.form_malformed", err)
+	if err := web.ParseMultipartForm(r, 8<<20); err != nil {
+		return err
 	}
 	defer r.MultipartForm.RemoveAll()
 	v := convertView{Column: r.FormValue("column"), Form: r.FormValue("form"), Review: r.FormValue("review") == "1", MayQueue: mayQueue(r.Context()) == nil}

@@ -219,7 +219,19 @@ func hasNUL(v reflect.Value) bool {
 // ParseForm parses r's form; a body that cannot be read (too large, broken
 // encoding) is an Invalid or TooLarge error, never a 500.
 func ParseForm(r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
+	return checkForm(r, r.ParseForm())
+}
+
+// ParseMultipartForm is ParseForm for an upload: parts up to maxMemory stay
+// in memory, larger files go to temporary files (remove them with
+// r.MultipartForm.RemoveAll once done).
+func ParseMultipartForm(r *http.Request, maxMemory int64) error {
+	return checkForm(r, r.ParseMultipartForm(maxMemory))
+}
+
+// checkForm classifies a parse error and refuses values that are not text.
+func checkForm(r *http.Request, err error) error {
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return apperr.Wrapf(apperr.TooLarge, "error.too_large", err)
